@@ -1,0 +1,81 @@
+"""The per-run report (HTML) and summary (JSON), rendered from a :class:`RunResult`.
+
+The report is what staff open after a run: every application with its outcome, 受付番号
+or reason, and links to its screenshots; drift and stops at the top, because they are
+what IT must act on first. Links are relative, so the run folder can be archived whole.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from bots.contracts import OutcomeKind
+from bots.engine.results import RunResult
+from bots.masking import scrub_text
+
+OUTCOME_LABELS = {
+    OutcomeKind.KEYED.value: "連携済",
+    OutcomeKind.ALREADY_KEYED.value: "連携済（登録済みを確認）",
+    OutcomeKind.NEEDS_REVIEW.value: "要確認",
+    OutcomeKind.RETRY.value: "再試行待ち",
+    OutcomeKind.STOPPED.value: "停止（未処理）",
+}
+
+_env = Environment(
+    loader=PackageLoader("bots.audit", "templates"), autoescape=select_autoescape(["html"])
+)
+
+
+def summary_dict(result: RunResult) -> dict[str, Any]:
+    counts = result.counts
+    return {
+        "run_id": result.run_id,
+        "runner": result.runner,
+        "procedure": result.procedure,
+        "started_at": result.started_at.isoformat(),
+        "ended_at": result.ended_at.isoformat() if result.ended_at else None,
+        "keyed": counts[OutcomeKind.KEYED.value],
+        "already_keyed": counts[OutcomeKind.ALREADY_KEYED.value],
+        "needs_review": counts[OutcomeKind.NEEDS_REVIEW.value],
+        "retry": counts[OutcomeKind.RETRY.value],
+        "stopped": result.stopped,
+        "drift": [d.__dict__ for d in result.drift],
+        "report": str(result.report_path),
+        "audit_log": str(result.audit_path),
+        "screenshots": str(result.screenshots_dir),
+        "items": [
+            {
+                "application_id": i.application_id,
+                "procedure": i.procedure,
+                "outcome": i.outcome.value,
+                "receipt_no": i.receipt_no,
+                "reason": scrub_text(i.reason) if i.reason else None,
+                "seconds": round(i.seconds, 2),
+                "screenshots": [
+                    {"label": e.label, "path": str(e.path), "sha256": e.sha256} for e in i.evidence
+                ],
+            }
+            for i in result.items
+        ],
+    }
+
+
+def write_report(result: RunResult) -> Path:
+    """Write ``report.html`` and ``summary.json`` into the run folder; returns the report."""
+    result.out_dir.mkdir(parents=True, exist_ok=True)
+    summary = summary_dict(result)
+    (result.out_dir / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    html = _env.get_template("report.html").render(
+        run=result,
+        summary=summary,
+        labels=OUTCOME_LABELS,
+        rel=lambda p: Path(p).relative_to(result.out_dir).as_posix(),
+    )
+    result.report_path.write_text(html, encoding="utf-8")
+    return result.report_path

@@ -1,0 +1,129 @@
+"""The audit log: one JSON line per step, written through a loguru sink, hash-chained.
+
+Auditors review, application by application, what the bot did: when, on which screen and
+element, with which (masked) value, how long it took, and which screenshot proves it.
+Each line carries the SHA-256 of the line before it (``prev``) and of itself (``hash``),
+so removing or editing a line breaks the chain; :func:`verify_chain` checks a file.
+
+Masking happens before a value reaches this module (the runtime masks sensitive
+elements), and again here: every text is scrubbed of anything shaped like a personal or
+account number, because an exception message can carry a value nobody meant to log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+from bots.contracts import AuditEvent, AuditSink
+from bots.masking import mask_values, scrub_text
+
+GENESIS = "0" * 64
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _line_hash(prev: str, body: str) -> str:
+    return hashlib.sha256((prev + body).encode("utf-8")).hexdigest()
+
+
+class AuditTrail(AuditSink):
+    """Writes a run's audit lines to ``path`` via a loguru sink bound to this run only."""
+
+    def __init__(self, path: Path, run_id: str, runner: str) -> None:
+        self.path = path
+        self.run_id = run_id
+        self.runner = runner
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = path.open("a", encoding="utf-8")
+        self._lock = threading.Lock()
+        self._prev = GENESIS
+        self._seq = 0
+        self._log = logger.bind(audit_run=run_id)
+        self._sink_id = logger.add(
+            self._write,
+            level="TRACE",
+            format="{message}",
+            filter=lambda record: record["extra"].get("audit_run") == run_id,
+            catch=False,
+        )
+
+    def _write(self, message: Any) -> None:
+        record = message.record
+        payload = dict(record["extra"]["audit"])
+        with self._lock:
+            self._seq += 1
+            payload = {
+                "seq": self._seq,
+                "time": record["time"].isoformat(),
+                **payload,
+                "prev": self._prev,
+            }
+            body = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
+            digest = _line_hash(self._prev, body)
+            self._fh.write(
+                json.dumps(
+                    {**payload, "hash": digest}, ensure_ascii=False, sort_keys=True, default=str
+                )
+                + "\n"
+            )
+            self._fh.flush()
+            self._prev = digest
+
+    def emit(self, event: AuditEvent) -> None:
+        """Record one event; values are scrubbed whatever the caller did."""
+        payload: dict[str, Any] = {
+            "run": self.run_id,
+            "runner": self.runner,
+            "application": event.application,
+            "step": event.step,
+            "element": event.element,
+            "outcome": event.outcome,
+            "duration_ms": None if event.duration_ms is None else round(event.duration_ms, 1),
+            "value": mask_values(event.value),
+            "detail": scrub_text(event.detail) if event.detail else None,
+        }
+        if event.screenshot is not None:
+            payload["screenshot"] = str(event.screenshot)
+            payload["sha256"] = sha256_file(event.screenshot)
+        payload.update(mask_values(event.extra))
+        self._log.bind(audit=payload).info("audit")
+
+    def close(self) -> None:
+        logger.remove(self._sink_id)
+        self._fh.close()
+
+
+def verify_chain(path: Path) -> tuple[bool, str]:
+    """Check an audit file's hash chain; returns (ok, message naming the first bad line)."""
+    prev = GENESIS
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                return False, f"{path}:{number}: 行がJSONとして読めません"
+            stated = entry.pop("hash", None)
+            if entry.get("prev") != prev:
+                return False, f"{path}:{number}: 前の行との連鎖が切れています（削除・挿入の疑い）"
+            body = json.dumps(entry, ensure_ascii=False, sort_keys=True, default=str)
+            if _line_hash(prev, body) != stated:
+                return False, f"{path}:{number}: 行の内容が改変されています"
+            prev = stated
+    return True, f"{path}: 改ざんは検出されませんでした"
+
+
+def now_iso() -> str:
+    return datetime.now().astimezone().isoformat()

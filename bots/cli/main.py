@@ -1,0 +1,229 @@
+"""``renkei``: run the bot, look at the queue, seed and import, manage schedules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from loguru import logger
+
+from bots.config import Settings
+from bots.contracts import Status
+from bots.errors import RecipeError, RenkeiError
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+@click.group()
+@click.option(
+    "--db", envvar="RENKEI_DB", help="Management database URL (sqlite:///… or postgresql://…)."
+)
+@click.option("--core-url", envvar="RENKEI_CORE_URL", help="Base URL of the core system.")
+@click.option("-v", "--verbose", is_flag=True, help="Log every step to stderr.")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, core_url: str | None, verbose: bool) -> None:
+    """renkei (連携): keys resolved applications into the core system (方式2)."""
+    logger.remove()
+    logger.add(
+        sys.stderr,
+        level="DEBUG" if verbose else "WARNING",
+        filter=lambda r: "audit" not in r["extra"],
+    )
+    settings = Settings(db_url=db or "")
+    if core_url:
+        settings.core_url = core_url
+    ctx.obj = settings
+
+
+@cli.command()
+@click.option("--procedure", "-p", help="Only this procedure (recipe name).")
+@click.option("--limit", type=int, help="Stop after this many applications.")
+@click.pass_context
+def run(ctx: click.Context, procedure: str | None, limit: int | None) -> None:
+    """Key every resolved application once, then print the summary."""
+    from bots.cli.output import print_summary, progress
+    from bots.queue.db import Database
+    from bots.queue.sql import SqlWorkQueue
+    from bots.service import run_once
+
+    settings = _settings(ctx)
+    db = Database(settings.db_url)
+    waiting = SqlWorkQueue(db).counts(procedure)[Status.RESOLVED]
+    try:
+        with progress(waiting) as on_item:
+            result = run_once(settings, procedure, limit=limit, on_item=on_item, db=db)
+    except (RenkeiError, KeyError) as exc:
+        raise click.ClickException(str(exc.args[0] if isinstance(exc, KeyError) else exc)) from exc
+    print_summary(result)
+    if result.stopped:
+        sys.exit(3)
+
+
+@cli.command()
+@click.option("--procedure", "-p")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def status(ctx: click.Context, procedure: str | None, as_json: bool) -> None:
+    """Applications per status."""
+    from bots.queue.db import Database
+    from bots.queue.sql import SqlWorkQueue
+
+    counts = SqlWorkQueue(Database(_settings(ctx).db_url)).counts(procedure)
+    if as_json:
+        click.echo(json.dumps({s.value: n for s, n in counts.items()}, ensure_ascii=False))
+        return
+    for s, n in counts.items():
+        click.echo(f"{s.label}（{s.value}）\t{n}")
+
+
+@cli.group()
+def demo() -> None:
+    """Demo data."""
+
+
+@demo.command("seed")
+@click.argument("n", type=click.IntRange(1, 100_000))
+@click.option(
+    "--problems/--no-problems",
+    default=True,
+    show_default=True,
+    help="Make every fifth application one a person must look at.",
+)
+@click.option(
+    "--no-core", is_flag=True, help="Do not register the residents in the mock core system."
+)
+@click.pass_context
+def demo_seed(ctx: click.Context, n: int, problems: bool, no_core: bool) -> None:
+    """Create N realistic resolved 児童手当 認定請求 applications (idempotent)."""
+    from bots.demo.seed import seed
+    from bots.queue.db import Database
+
+    settings = _settings(ctx)
+    try:
+        report = seed(
+            Database(settings.db_url), n, None if no_core else settings.core_url, problems=problems
+        )
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"申請 {report.created} 件を作成（既存 {report.existing} 件）、住民 {report.residents} 件を基幹システムへ登録"
+    )
+    for app_id, kind in report.problems.items():
+        click.echo(f"  {app_id}: デモ用の不備 {kind}")
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.pass_context
+def import_cmd(ctx: click.Context, file: Path) -> None:
+    """Load applications from CSV, Excel or JSON; bad rows are listed, good rows kept."""
+    from bots.intake.importer import ImportFileError, import_file
+    from bots.queue.db import Database
+    from bots.service import load_recipes
+
+    settings = _settings(ctx)
+    try:
+        report = import_file(Database(settings.db_url), file, set(load_recipes(settings)))
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"取り込み {len(report.loaded)} 件、不備 {len(report.rejected)} 行")
+    for row, reason in report.rejected:
+        click.echo(f"  {file}:{row}行目: {reason}")
+    if report.rejected:
+        sys.exit(2)
+
+
+@cli.group()
+def recipe() -> None:
+    """Recipes and selectors."""
+
+
+@recipe.command("check")
+@click.pass_context
+def recipe_check(ctx: click.Context) -> None:
+    """Load and validate every recipe and selector file."""
+    from bots.service import load_recipes
+
+    try:
+        recipes = load_recipes(_settings(ctx))
+    except RecipeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for r in recipes.values():
+        click.echo(f"ok  {r.procedure}  {r.title}  ({r.path.name}, selectors {r.system})")
+
+
+@cli.group()
+def audit() -> None:
+    """Audit log."""
+
+
+@audit.command("verify")
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
+def audit_verify(file: Path) -> None:
+    """Check an audit log's hash chain: exit 1 if any line was altered or removed."""
+    from bots.audit.trail import verify_chain
+
+    ok, message = verify_chain(file)
+    click.echo(message)
+    if not ok:
+        sys.exit(1)
+
+
+@cli.group()
+def schedule() -> None:
+    """Scheduled runs (stored in the management database)."""
+
+
+@schedule.command("add")
+@click.option("--procedure", "-p", help="Procedure to run (default: all).")
+@click.option("--cron", required=True, help='Crontab line in Japan time, e.g. "0 8 * * 1-5".')
+@click.option("--id", "job_id", help="Job id (default run:<procedure>).")
+@click.option("--on-holidays", is_flag=True, help="Also run on weekends, holidays and 年末年始.")
+@click.pass_context
+def schedule_add(
+    ctx: click.Context, procedure: str | None, cron: str, job_id: str | None, on_holidays: bool
+) -> None:
+    from bots.scheduling import add_schedule
+    from bots.service import load_recipes
+
+    settings = _settings(ctx)
+    if procedure and procedure not in load_recipes(settings):
+        raise click.ClickException(f"手続 '{procedure}' のレシピがありません")
+    try:
+        job = add_schedule(
+            settings.db_url, procedure, cron, job_id=job_id, skip_holidays=not on_holidays
+        )
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{job.id}: {job.cron}  次回 {job.next_run}")
+
+
+@schedule.command("list")
+@click.pass_context
+def schedule_list(ctx: click.Context) -> None:
+    from bots.scheduling import list_schedules
+
+    jobs = list_schedules(_settings(ctx).db_url)
+    if not jobs:
+        click.echo("スケジュールはありません")
+    for job in jobs:
+        holidays = "閉庁日は休み" if job.skip_holidays else "毎日"
+        click.echo(
+            f"{job.id}\t{job.cron}\t{job.procedure or 'all'}\t次回 {job.next_run}\t{holidays}"
+        )
+
+
+@schedule.command("remove")
+@click.argument("job_id")
+@click.pass_context
+def schedule_remove(ctx: click.Context, job_id: str) -> None:
+    from bots.scheduling import remove_schedule
+
+    if not remove_schedule(_settings(ctx).db_url, job_id):
+        raise click.ClickException(f"スケジュール '{job_id}' はありません")
+    click.echo(f"{job_id} を削除しました")

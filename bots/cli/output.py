@@ -1,0 +1,76 @@
+"""What a run shows while it works: a progress bar in a terminal, plain lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bots.audit.report import OUTCOME_LABELS
+from bots.engine.results import ItemResult, RunResult
+
+
+class ItemReporter(Protocol):
+    def __call__(self, item: ItemResult) -> None: ...
+
+
+def _line(item: ItemResult) -> str:
+    label = OUTCOME_LABELS[item.outcome.value]
+    tail = item.receipt_no or item.reason or ""
+    return f"{item.application_id}  {label}  {tail}"
+
+
+@contextmanager
+def progress(total: int, *, tty: bool | None = None) -> Iterator[ItemReporter]:
+    """Yield a callback for each finished application."""
+    if tty is None:
+        tty = sys.stdout.isatty()
+    if not tty:
+        yield lambda item: click.echo(_line(item))
+        return
+    console = Console()
+    bar = Progress(
+        TextColumn("連携中"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+    )
+    with bar:
+        task = bar.add_task("", total=total or None)
+
+        def report(item: ItemResult) -> None:
+            if item.outcome.value not in ("keyed", "already_keyed"):
+                console.print(_line(item))
+            bar.update(task, advance=1, description=item.application_id)
+
+        yield report
+
+
+def print_summary(result: RunResult) -> None:
+    if result.skipped_reason:
+        click.echo(result.skipped_reason)
+        return
+    c = result.counts
+    failed = c["retry"] + c["stopped"]
+    click.echo("")
+    click.echo(f"renkei 実行結果  run {result.run_id}")
+    click.echo(f"  連携済 keyed:            {c['keyed']}")
+    click.echo(f"  登録済を確認 already:     {c['already_keyed']}")
+    click.echo(f"  要確認 needs review:     {c['needs_review']}")
+    click.echo(f"  失敗 failed (retry/stop): {failed}")
+    for system, why in result.stopped.items():
+        click.echo(f"  停止 STOPPED {system}: {why}")
+    for d in result.drift:
+        click.echo(
+            f"  セレクタのずれ drift: {d.system} {d.element}: {d.first_strategy} → {d.strategy}"
+        )
+    click.echo(f"  report:      {result.report_path}")
+    click.echo(f"  screenshots: {result.screenshots_dir}")
+    click.echo(f"  audit log:   {result.audit_path}")

@@ -1,0 +1,48 @@
+"""Settings, from the environment (``RENKEI_*``) with command-line options on top.
+
+Defaults make the demo work on one machine: an embedded SQLite management database under
+``var/``, the mock core system on loopback, Debian's Chromium. A municipality sets the
+real values in the service's environment; credentials never go into recipes or logs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _project_root() -> Path:
+    """The checkout the package runs from (recipes/ and selectors/ live there), else cwd."""
+    here = Path(__file__).resolve().parent.parent
+    return here if (here / "recipes").is_dir() else Path.cwd()
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+@dataclass
+class Settings:
+    root: Path = field(default_factory=_project_root)
+    db_url: str = ""
+    core_url: str = field(default_factory=lambda: _env("RENKEI_CORE_URL", "http://127.0.0.1:8765"))
+    core_user: str = field(default_factory=lambda: _env("RENKEI_CORE_USER", "rpa01"))
+    core_password: str = field(default_factory=lambda: _env("RENKEI_CORE_PASSWORD", "renkei-demo"))
+    chromium: str = field(default_factory=lambda: _env("RENKEI_CHROMIUM", "/usr/bin/chromium"))
+    out_root: Path = field(default_factory=lambda: Path(_env("RENKEI_OUT", "")))
+    headless: bool = field(default_factory=lambda: _env("RENKEI_HEADED", "") == "")
+
+    def __post_init__(self) -> None:
+        if not self.db_url:
+            self.db_url = _env("RENKEI_DB", f"sqlite:///{self.root / 'var' / 'renkei.db'}")
+        if not str(self.out_root) or str(self.out_root) == ".":
+            self.out_root = self.root / "var" / "runs"
+
+    @property
+    def recipes_dir(self) -> Path:
+        return Path(_env("RENKEI_RECIPES", str(self.root / "recipes")))
+
+    @property
+    def selectors_dir(self) -> Path:
+        return Path(_env("RENKEI_SELECTORS", str(self.root / "selectors")))

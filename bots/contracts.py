@@ -1,0 +1,219 @@
+"""The seams of renkei: small contracts, each implementation kept lean.
+
+Three interfaces separate the stages of the one-way data flow (management DB → claim →
+recipe → driver → core system → outcome → write-back):
+
+* :class:`Driver` — works one core system's screens as a clerk would. One implementation
+  per UI technology (``bots/drivers/``). Elements arrive as logical
+  :class:`~bots.recipe.selectors.Element` objects; locating them, waiting for them and
+  noticing drift is the driver's business, never the recipe's.
+* :class:`WorkQueue` — hands out resolved applications under a lease and records their
+  outcome (``bots/queue/``). Modelled on APScheduler 4's data stores: acquire with
+  ``acquired_by``/``acquired_until``, release with an outcome, extend, reap abandoned.
+* :class:`AuditSink` — observes every step for the auditors (``bots/audit/``). It must
+  never see an unmasked personal or account number: callers pass values through
+  :mod:`bots.masking` first, and the sink scrubs again.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from bots.recipe.selectors import Element, Screen
+
+
+class Status(StrEnum):
+    """An application's status in the management system (DOMAIN.md, ③-4 ステータス管理).
+
+    The values are stored; the labels are what staff read.
+    """
+
+    RECEIVED = "received"  # 受付
+    IDENTIFIED = "identified"  # 申請者特定済
+    RESOLVED = "resolved"  # 審査済・連携待ち: what the bot takes
+    CLAIMED = "claimed"  # a runner holds it under a lease, nothing typed yet
+    KEYING = "keying"  # the register button may have been pressed: verify before retrying
+    KEYED = "keyed"  # 連携済, 受付番号 recorded
+    NEEDS_REVIEW = "needs_review"  # 要確認: a person must act
+    FAILED = "failed"  # 連携エラー: gave up after transient errors
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    Status.RECEIVED: "受付",
+    Status.IDENTIFIED: "申請者特定済",
+    Status.RESOLVED: "連携待ち",
+    Status.CLAIMED: "処理中",
+    Status.KEYING: "登録処理中",
+    Status.KEYED: "連携済",
+    Status.NEEDS_REVIEW: "要確認",
+    Status.FAILED: "連携エラー",
+}
+
+
+@dataclass(frozen=True)
+class Application:
+    """One resolved application as the bot received it from the management system."""
+
+    id: str  # the business key in the management system
+    procedure: str
+    atena_no: str  # 宛名番号 of the applicant, set when staff identified them
+    data: Mapping[str, Any]  # the form as received (JSON)
+    received_at: datetime
+    attempts: int = 0
+    needs_verification: bool = False  # a previous attempt may have registered it
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An application held by one runner until ``acquired_until``."""
+
+    application: Application
+    attempt_id: int
+    acquired_by: str
+    acquired_until: datetime
+
+
+class OutcomeKind(StrEnum):
+    KEYED = "keyed"  # registered now; receipt_no set
+    ALREADY_KEYED = "already_keyed"  # found in the core system; receipt_no set
+    NEEDS_REVIEW = "needs_review"  # business error; reason set
+    RETRY = "retry"  # transient error; back to the queue
+    STOPPED = "stopped"  # the screen changed: back to the queue, the run stops
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: OutcomeKind
+    receipt_no: str | None = None
+    reason: str | None = None
+    core_message: str | None = None
+    retry_at: datetime | None = None
+
+
+class WorkQueue(ABC):
+    """Where applications wait, are claimed, and get their outcome written back."""
+
+    @abstractmethod
+    def claim(self, runner: str, *, procedure: str | None, lease: timedelta) -> Claim | None:
+        """Take the oldest resolved application (or one due for retry), or None.
+
+        The application is invisible to other runners until the lease expires. An
+        application whose earlier attempt may have pressed register comes back with
+        ``needs_verification`` set: the caller must look for it in the core system first.
+        """
+
+    @abstractmethod
+    def mark_keying(self, claim: Claim) -> None:
+        """Record, durably, that the register button is about to be pressed."""
+
+    @abstractmethod
+    def extend(self, claim: Claim, lease: timedelta) -> Claim:
+        """Push the lease further; raises if the claim was lost to another runner."""
+
+    @abstractmethod
+    def release(self, claim: Claim, outcome: Outcome) -> None:
+        """Write the outcome back and end the attempt."""
+
+    @abstractmethod
+    def reap(self, now: datetime | None = None) -> int:
+        """Return applications with expired leases to the queue; how many."""
+
+    @abstractmethod
+    def counts(self, procedure: str | None = None) -> dict[Status, int]:
+        """Applications per status."""
+
+
+class Driver(ABC):
+    """Works a core system's screens as a clerk would: one logged-in session at a time.
+
+    Every method that takes an element waits for it (never a fixed sleep) and raises
+    :class:`~bots.errors.SelectorNotFound` when no strategy finds it. A strategy other
+    than the first that matches is recorded in :attr:`drift`.
+    """
+
+    drift: list[tuple[Element, int]]  # (element, index of the strategy that matched)
+
+    @abstractmethod
+    def ensure_session(self) -> None:
+        """Be logged in and on a known screen; log in (again) when needed."""
+
+    @abstractmethod
+    def goto(self, screen: Screen) -> None:
+        """Open a screen by its URL and check its marker."""
+
+    @abstractmethod
+    def expect_screen(self, screen: Screen) -> None:
+        """Check that the current page is this screen (its marker is present)."""
+
+    @abstractmethod
+    def click(self, element: Element) -> None: ...
+
+    @abstractmethod
+    def fill(self, element: Element, value: str) -> None: ...
+
+    @abstractmethod
+    def select(self, element: Element, label: str) -> None: ...
+
+    @abstractmethod
+    def check(self, element: Element) -> None: ...
+
+    @abstractmethod
+    def read_text(self, element: Element) -> str: ...
+
+    @abstractmethod
+    def count(self, element: Element) -> int:
+        """How many elements match now (no waiting beyond the page settling)."""
+
+    @abstractmethod
+    def read_rows(self, rows: Element, columns: Mapping[str, Element]) -> list[dict[str, str]]:
+        """The text of each column element inside each row element."""
+
+    @abstractmethod
+    def click_and_confirm(self, element: Element, expected: str | None) -> str | None:
+        """Click, accept the JavaScript confirm dialog that follows, return its text.
+
+        A dialog whose text is not ``expected`` is dismissed and reported as a screen
+        change: the bot does not accept what it did not expect.
+        """
+
+    @abstractmethod
+    def screenshot(self, path: Path, mask: Sequence[Element]) -> Path:
+        """Save the viewport to ``path`` with the masked elements blacked out."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+@dataclass
+class AuditEvent:
+    """One line of the audit trail; values already masked by the caller."""
+
+    step: str
+    outcome: str
+    application: str | None = None
+    element: str | None = None
+    value: Any = None
+    duration_ms: float | None = None
+    screenshot: Path | None = None
+    detail: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class AuditSink(ABC):
+    """Receives every step of a run for the audit log."""
+
+    @abstractmethod
+    def emit(self, event: AuditEvent) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...

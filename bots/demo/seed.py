@@ -1,0 +1,112 @@
+"""``renkei demo seed N``: realistic resolved applications, and their residents in the mock.
+
+The residents must exist in the core system before anything can be keyed (in real life
+they are in 住民記録 already); the mock accepts them through its testing endpoint, which
+only exists when it runs with ``--testing``. Seeding is idempotent: household *i* is
+always the same person, and applications already present are left alone, so running the
+demo twice keys nothing new.
+
+With ``problems`` (the demo's default) one household in five carries a realistic problem
+that a person must resolve, so the demo shows the exception queue too.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any
+
+from bots.contracts import Status
+from bots.demo.fake import make_dataset
+from bots.queue.db import Database
+from bots.queue.schema import ApplicationRow
+
+PROCEDURE = "jidou_teate_nintei"
+
+#: What goes wrong in every fifth household when ``problems`` is on, in turn.
+PROBLEMS = ("bad_date", "wrong_resident", "unknown_bank", "gaiji")
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    created: int
+    existing: int
+    residents: int
+    problems: dict[str, str]  # application id → problem kind
+
+
+def application_id(index: int) -> str:
+    return f"JT-2026-{index + 1:06d}"
+
+
+def _with_problem(kind: str, data: dict[str, Any], atena_no: str, next_atena: str) -> str:
+    """Spoil one application the way real ones go wrong; returns the 宛名番号 to file it under."""
+    if kind == "bad_date":
+        data["children"][0]["birth_date"] = "2019-02-30"
+    elif kind == "wrong_resident":
+        return next_atena  # staff linked the application to the neighbouring resident
+    elif kind == "unknown_bank":
+        data["bank"]["bank_code"] = "1234"  # four digits, but no such bank: the core rejects it
+    elif kind == "gaiji":
+        family, _, given = data["children"][0]["name"].partition("\u3000")
+        data["children"][0]["name"] = "髙" + family[1:] + "\u3000" + given
+    return atena_no
+
+
+def post_residents(core_url: str, residents: list[dict[str, Any]]) -> None:
+    request = urllib.request.Request(
+        core_url.rstrip("/") + "/_testing/residents",
+        data=json.dumps(residents, ensure_ascii=False).encode("utf-8"),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+    except urllib.error.URLError as exc:
+        raise RuntimeError(
+            f"模擬基幹システム（{core_url}）に住民を登録できません: {exc}. "
+            "--testing 付きで起動していますか？"
+        ) from exc
+
+
+def seed(
+    db: Database, n: int, core_url: str | None, *, problems: bool = True, seed_value: int = 2026
+) -> SeedReport:
+    households = make_dataset(n + 1, seed=seed_value)  # one extra: the neighbour of the last
+    created = existing = 0
+    spoiled: dict[str, str] = {}
+    with db.session() as s:
+        for i, (resident, data) in enumerate(households[:n]):
+            app_id = application_id(i)
+            atena_no = resident["atena_no"]
+            if problems and i % 5 == 4:
+                kind = PROBLEMS[(i // 5) % len(PROBLEMS)]
+                atena_no = _with_problem(kind, data, atena_no, households[i + 1][0]["atena_no"])
+                spoiled[app_id] = kind
+            if s.get(ApplicationRow, app_id) is not None:
+                existing += 1
+                continue
+            received = datetime.combine(
+                datetime.fromisoformat(data["claim_date"]).date(), time(9, 0)
+            )
+            s.add(
+                ApplicationRow(
+                    id=app_id,
+                    procedure=PROCEDURE,
+                    received_at=received,
+                    status=Status.RESOLVED.value,
+                    atena_no=atena_no,
+                    data=data,
+                    attempts=0,
+                    needs_verification=False,
+                )
+            )
+            created += 1
+    residents = [resident for resident, _ in households]
+    if core_url:
+        post_residents(core_url, residents)
+    return SeedReport(created, existing, len(residents) if core_url else 0, spoiled)

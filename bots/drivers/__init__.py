@@ -1,0 +1,1 @@
+"""Drivers: one module per UI technology. ``playwright_web`` drives web core systems."""

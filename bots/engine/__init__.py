@@ -1,0 +1,1 @@
+"""The engine: runs a recipe over claimed applications and turns errors into outcomes."""

@@ -1,0 +1,83 @@
+"""Run results as data: reports, summaries and the CLI are rendered from these."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from bots.contracts import OutcomeKind
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A screenshot kept for the auditors, with its hash."""
+
+    label: str
+    path: Path
+    sha256: str
+
+
+@dataclass
+class ItemResult:
+    """What happened to one application in this run."""
+
+    application_id: str
+    procedure: str
+    outcome: OutcomeKind
+    started_at: datetime
+    ended_at: datetime
+    receipt_no: str | None = None
+    reason: str | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+    attempts: int = 1
+
+    @property
+    def seconds(self) -> float:
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class Drift:
+    """A fallback strategy found an element: the selector file needs updating."""
+
+    system: str
+    element: str
+    strategy: str
+    first_strategy: str
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    runner: str
+    procedure: str | None
+    started_at: datetime
+    out_dir: Path
+    ended_at: datetime | None = None
+    items: list[ItemResult] = field(default_factory=list)
+    stopped: dict[str, str] = field(default_factory=dict)  # system → why the bot stopped
+    drift: list[Drift] = field(default_factory=list)
+    skipped_reason: str | None = None  # the run did not start (another run holds the lock)
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(item.outcome.value for item in self.items)
+
+    @property
+    def keyed(self) -> int:
+        c = self.counts
+        return c[OutcomeKind.KEYED.value] + c[OutcomeKind.ALREADY_KEYED.value]
+
+    @property
+    def report_path(self) -> Path:
+        return self.out_dir / "report.html"
+
+    @property
+    def audit_path(self) -> Path:
+        return self.out_dir / "audit.jsonl"
+
+    @property
+    def screenshots_dir(self) -> Path:
+        return self.out_dir / "screenshots"

@@ -1,0 +1,325 @@
+"""The engine: claim, key, write back — one application at a time, with evidence.
+
+Lifetimes are explicit and nested in one exit stack: one Chromium per run (started only
+when there is work), one logged-in browser context per core-system subsystem (a clerk
+logs in once, then keys many), and every application starts from a known screen.
+
+Errors become outcomes here and nowhere else:
+
+==========================  ==================================================
+:class:`InvalidApplication`  ``needs_review`` before the browser is touched
+:class:`BusinessError`       ``needs_review`` with the reason (and core message)
+:class:`TransientError`      retried with back-off, then back to the queue
+:class:`ScreenChanged`       application back to the queue, subsystem stopped
+anything else                application back to the queue, the run aborts
+==========================  ==================================================
+
+Before typing, every application is looked up in the core system (the recipe's
+``already_keyed`` steps): a crash or retry after the register button can never key it
+twice, because the second attempt finds the first.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from loguru import logger
+from playwright.sync_api import Browser
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from bots.audit.trail import AuditTrail
+from bots.contracts import AuditEvent, Claim, Driver, Outcome, OutcomeKind, WorkQueue
+from bots.drivers.browser import launch_chromium
+from bots.drivers.playwright_web import Credentials, LoginFailed, PlaywrightDriver
+from bots.engine.results import Drift, ItemResult, RunResult
+from bots.engine.runtime import AppRuntime
+from bots.engine.values import compute_values
+from bots.errors import BusinessError, RenkeiError, ScreenChanged, TransientError
+from bots.queue.sql import LeaseLost, utcnow
+from bots.recipe.model import Recipe
+from bots.steps.registry import Step
+
+
+@dataclass
+class EngineSettings:
+    """How a run reaches the core system and where it keeps its evidence."""
+
+    core_url: str
+    credentials: Credentials
+    out_root: Path
+    chromium: str = "/usr/bin/chromium"
+    headless: bool = True
+    lease: timedelta = timedelta(minutes=5)
+    transient_tries: int = 3
+    retry_later: timedelta = timedelta(minutes=10)
+    timeout_ms: float = 10_000
+    backoff_max_s: float = 8.0
+
+
+def runner_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def new_run_id() -> str:
+    return datetime.now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+@dataclass
+class _Systems:
+    """Drivers per subsystem, created on first use inside the run's exit stack."""
+
+    stack: ExitStack
+    settings: EngineSettings
+    browser: Browser | None = None
+    drivers: dict[str, Driver] = field(default_factory=dict)
+
+    def driver_for(self, recipe: Recipe) -> Driver:
+        system = recipe.system
+        if system not in self.drivers:
+            if self.browser is None:
+                self.browser = self.stack.enter_context(
+                    launch_chromium(self.settings.chromium, headless=self.settings.headless)
+                )
+            driver = PlaywrightDriver(
+                self.browser,
+                self.settings.core_url,
+                recipe.selectors,
+                self.settings.credentials,
+                timeout_ms=self.settings.timeout_ms,
+            )
+            self.stack.callback(driver.close)
+            self.drivers[system] = driver
+        return self.drivers[system]
+
+
+class Engine:
+    """Runs recipes over the queue. One instance per run."""
+
+    def __init__(
+        self,
+        recipes: dict[str, Recipe],
+        queue: WorkQueue,
+        settings: EngineSettings,
+        *,
+        run_id: str | None = None,
+        runner: str | None = None,
+    ) -> None:
+        self.recipes = recipes
+        self.queue = queue
+        self.settings = settings
+        self.run_id = run_id or new_run_id()
+        self.runner = runner or runner_name()
+
+    def run(
+        self,
+        procedure: str | None = None,
+        *,
+        limit: int | None = None,
+        on_item: Callable[[ItemResult], None] | None = None,
+    ) -> RunResult:
+        """Key every claimable application (of ``procedure``, or of every recipe)."""
+        out_dir = self.settings.out_root / self.run_id
+        result = RunResult(
+            self.run_id, self.runner, procedure, datetime.now().astimezone(), out_dir
+        )
+        recipes = [self.recipes[procedure]] if procedure else list(self.recipes.values())
+        audit = AuditTrail(result.audit_path, self.run_id, self.runner)
+        audit.emit(AuditEvent(step="run_start", outcome="ok", detail=procedure or "all"))
+        done = 0
+        try:
+            with ExitStack() as stack:
+                systems = _Systems(stack, self.settings)
+                for recipe in recipes:
+                    while (limit is None or done < limit) and recipe.system not in result.stopped:
+                        claim = self.queue.claim(
+                            self.runner, procedure=recipe.procedure, lease=self.settings.lease
+                        )
+                        if claim is None:
+                            break
+                        item = self._process(claim, recipe, systems, audit, result)
+                        result.items.append(item)
+                        done += 1
+                        if on_item:
+                            on_item(item)
+        finally:
+            result.ended_at = datetime.now().astimezone()
+            audit.emit(
+                AuditEvent(
+                    step="run_end",
+                    outcome="stopped" if result.stopped else "ok",
+                    detail=str(dict(result.counts)),
+                    extra={"stopped": result.stopped},
+                )
+            )
+            audit.close()
+        return result
+
+    # -- one application --------------------------------------------------------------
+
+    def _process(
+        self, claim: Claim, recipe: Recipe, systems: _Systems, audit: AuditTrail, result: RunResult
+    ) -> ItemResult:
+        app = claim.application
+        started = datetime.now().astimezone()
+        audit.emit(
+            AuditEvent(
+                step="claim",
+                outcome="ok",
+                application=app.id,
+                detail=f"attempt {app.attempts}",
+                extra={"verify_first": app.needs_verification},
+            )
+        )
+        evidence_dir = result.screenshots_dir / app.id
+        runtime: AppRuntime | None = None
+        try:
+            values = compute_values(recipe, app)
+            sensitive = {str(values.get(n)) for n in recipe.sensitive_fields if values.get(n)}
+            for attempt in Retrying(
+                retry=retry_if_exception_type(TransientError),
+                stop=stop_after_attempt(self.settings.transient_tries),
+                wait=wait_exponential(multiplier=0.5, max=self.settings.backoff_max_s),
+                reraise=True,
+            ):
+                with attempt:
+                    claim = self.queue.extend(claim, self.settings.lease)
+                    driver = systems.driver_for(recipe)
+                    runtime = AppRuntime(
+                        driver=driver,
+                        selectors=recipe.selectors,
+                        values=values,
+                        sensitive_values=sensitive,
+                        audit=audit,
+                        application_id=app.id,
+                        evidence_dir=evidence_dir,
+                        on_register=lambda c=claim: self.queue.mark_keying(c),  # type: ignore[misc]
+                    )
+                    outcome = self._key(recipe, runtime, driver)
+        except BusinessError as exc:
+            self._error_evidence(runtime, "needs_review")
+            outcome = Outcome(
+                OutcomeKind.NEEDS_REVIEW, reason=exc.reason, core_message=exc.core_message
+            )
+        except TransientError as exc:
+            outcome = Outcome(
+                OutcomeKind.RETRY,
+                reason=f"一時的なエラー: {exc}",
+                retry_at=utcnow() + self.settings.retry_later,
+            )
+        except (ScreenChanged, LoginFailed) as exc:
+            self._error_evidence(runtime, "stopped")
+            result.stopped[recipe.system] = str(exc)
+            outcome = Outcome(OutcomeKind.STOPPED, reason=str(exc))
+            logger.error("{}: 停止しました: {}", recipe.system, exc)
+        except BaseException:
+            # A bug or an interrupt: put the application back (it is verified before any
+            # typing next time), then let the run fail loudly.
+            self._release(claim, Outcome(OutcomeKind.STOPPED, reason="実行が中断されました"), audit)
+            raise
+        self._drift(recipe, systems, result, audit)
+        self._release(claim, outcome, audit)
+        return ItemResult(
+            app.id,
+            recipe.procedure,
+            outcome.kind,
+            started,
+            datetime.now().astimezone(),
+            receipt_no=outcome.receipt_no,
+            reason=_reason(outcome),
+            evidence=list(runtime.evidence) if runtime else [],
+            attempts=app.attempts,
+        )
+
+    def _key(self, recipe: Recipe, rt: AppRuntime, driver: Driver) -> Outcome:
+        driver.ensure_session()
+        _run_steps(recipe.already_keyed, rt)
+        if rt.existing_receipt:
+            return Outcome(
+                OutcomeKind.ALREADY_KEYED,
+                receipt_no=rt.existing_receipt,
+                reason="基幹システムに登録済みであることを確認しました（二重登録を防止）",
+            )
+        _run_steps(recipe.steps, rt)
+        receipt = rt.scope.get("receipt_no")
+        if not receipt:
+            raise ScreenChanged(recipe.system, "receipt_no", "受付番号を読み取れませんでした")
+        return Outcome(OutcomeKind.KEYED, receipt_no=str(receipt))
+
+    def _error_evidence(self, rt: AppRuntime | None, label: str) -> None:
+        """A screenshot of the screen where things went wrong, when there is one."""
+        if rt is None:
+            return
+        try:
+            rt.screenshot(label, None)
+        except RenkeiError as exc:
+            logger.warning("エラー時の画面を保存できませんでした: {}", exc)
+
+    def _drift(
+        self, recipe: Recipe, systems: _Systems, result: RunResult, audit: AuditTrail
+    ) -> None:
+        driver = systems.drivers.get(recipe.system)
+        if driver is None:
+            return
+        known = {(d.system, d.element) for d in result.drift}
+        for element, index in driver.drift:
+            if (recipe.system, element.qualified) in known:
+                continue
+            known.add((recipe.system, element.qualified))
+            drift = Drift(
+                recipe.system,
+                element.qualified,
+                element.strategies[index].describe(),
+                element.strategies[0].describe(),
+            )
+            result.drift.append(drift)
+            audit.emit(
+                AuditEvent(
+                    step="drift",
+                    outcome="warning",
+                    element=element.qualified,
+                    detail=f"{drift.first_strategy} が一致せず {drift.strategy} で検出",
+                )
+            )
+        driver.drift.clear()
+
+    def _release(self, claim: Claim, outcome: Outcome, audit: AuditTrail) -> None:
+        try:
+            self.queue.release(claim, outcome)
+        except LeaseLost as exc:
+            logger.error("{}", exc)
+            audit.emit(
+                AuditEvent(
+                    step="release",
+                    outcome="lease_lost",
+                    application=claim.application.id,
+                    detail=str(exc),
+                )
+            )
+            return
+        audit.emit(
+            AuditEvent(
+                step="outcome",
+                outcome=outcome.kind.value,
+                application=claim.application.id,
+                detail=_reason(outcome),
+                extra={"receipt_no": outcome.receipt_no},
+            )
+        )
+
+
+def _run_steps(steps: list[Step], rt: AppRuntime) -> None:
+    for step in steps:
+        step.run(rt)
+
+
+def _reason(outcome: Outcome) -> str | None:
+    if outcome.core_message:
+        return f"{outcome.reason}（基幹システムのメッセージ: {outcome.core_message}）"
+    return outcome.reason

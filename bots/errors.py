@@ -1,0 +1,102 @@
+"""The small error hierarchy of renkei, mapped one-to-one onto outcomes.
+
+Every error a run can meet is one of four kinds, and the kind alone decides what happens to
+the application (see :mod:`bots.engine.outcomes`):
+
+* :class:`RecipeError` — the recipe or selector file is wrong. Raised at load time, before
+  any resident's record is touched; a run never starts with a broken recipe.
+* :class:`ScreenChanged` (with :class:`SelectorNotFound`) — the core system's screen is not
+  what the selectors describe (a vendor update). The bot must not type further: the run
+  stops for that subsystem, and the application goes back to the queue untouched.
+* :class:`BusinessError` — the application's data, or the core system's rejection of it.
+  Retrying cannot help: it goes to a person (``needs_review``) with a reason they can act on.
+* :class:`TransientError` — time-outs, HTTP 5xx, an expired session. Retried with back-off.
+
+Messages are written for the person who acts on them: a clerk for business errors, IT
+staff for recipe errors and screen changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class RenkeiError(Exception):
+    """Base of all errors renkei raises on purpose."""
+
+
+@dataclass(frozen=True)
+class SourcePos:
+    """Where a node of a recipe or selector file stands, for error messages."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class RecipeError(RenkeiError):
+    """A recipe or selector file is invalid; ``pos`` says where."""
+
+    def __init__(self, message: str, pos: SourcePos | None = None) -> None:
+        self.pos = pos
+        self.message = message
+        super().__init__(f"{pos}: {message}" if pos else message)
+
+
+class ScreenChanged(RenkeiError):
+    """The screen is not what the selectors describe: stop typing, tell IT which element."""
+
+    def __init__(self, screen: str, element: str, detail: str) -> None:
+        self.screen = screen
+        self.element = element
+        self.detail = detail
+        super().__init__(f"画面が想定と異なります（画面 {screen}、要素 {element}）: {detail}")
+
+
+class SelectorNotFound(ScreenChanged):
+    """No locator strategy of a logical element matched; ``tried`` is the call log."""
+
+    def __init__(self, screen: str, element: str, tried: Sequence[str]) -> None:
+        self.tried = list(tried)
+        detail = "どの探索方法でも見つかりません: " + "; ".join(self.tried)
+        super().__init__(screen, element, detail)
+
+
+class BusinessError(RenkeiError):
+    """The data or the core system's answer needs a person; never retried automatically.
+
+    ``reason`` is the plain-words explanation for the clerk; ``core_message`` the core
+    system's own words when it rejected the entry.
+    """
+
+    def __init__(self, reason: str, core_message: str | None = None) -> None:
+        self.reason = reason
+        self.core_message = core_message
+        text = (
+            reason if not core_message else f"{reason}（基幹システムのメッセージ: {core_message}）"
+        )
+        super().__init__(text)
+
+
+class InvalidApplication(BusinessError):
+    """The application's own data fails validation; nothing was sent to the core system."""
+
+
+class IdentityMismatch(BusinessError):
+    """The resident the core system shows is not the applicant: never key into that record."""
+
+
+class CoreRejected(BusinessError):
+    """The core system refused the entry with a message (validation on its side)."""
+
+
+class TransientError(RenkeiError):
+    """Something that may pass on a later try: time-out, server error, expired session."""
+
+
+class SessionExpired(TransientError):
+    """The core system sent us back to its login screen."""

@@ -1,0 +1,1 @@
+"""Getting applications into the management database: files staff export from elsewhere."""

@@ -1,0 +1,80 @@
+"""Tables of the management database as renkei uses it.
+
+``applications`` stands for the 申請管理システム's table: staff set the status up to
+``resolved``; the bot only moves it on from there and writes back the outcome (受付番号,
+keyed time, reason). ``attempts`` keeps one row per try, separate from the business key,
+so an auditor sees every attempt and who made it. APScheduler's job table lives in the
+same database (created by APScheduler itself).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ApplicationRow(Base):
+    __tablename__ = "applications"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    procedure: Mapped[str] = mapped_column(String(64), index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    atena_no: Mapped[str] = mapped_column(String(20))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # written back by the bot
+    receipt_no: Mapped[str | None] = mapped_column(String(40))
+    keyed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+    core_message: Mapped[str | None] = mapped_column(Text)
+    # queue bookkeeping
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    retry_at: Mapped[datetime | None] = mapped_column(DateTime)
+    acquired_by: Mapped[str | None] = mapped_column(String(120))
+    acquired_until: Mapped[datetime | None] = mapped_column(DateTime)
+    needs_verification: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (Index("ix_applications_queue", "status", "procedure", "received_at"),)
+
+
+class AttemptRow(Base):
+    __tablename__ = "attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    run_id: Mapped[str] = mapped_column(String(64), index=True)
+    runner: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    procedure: Mapped[str | None] = mapped_column(String(64))
+    runner: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    report_path: Mapped[str | None] = mapped_column(Text)
+
+
+class RunLockRow(Base):
+    """One row per lock name: a run in progress holds it under a lease."""
+
+    __tablename__ = "run_locks"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    acquired_until: Mapped[datetime] = mapped_column(DateTime)

@@ -1,0 +1,1 @@
+"""Recipes and selectors: loading and validating the YAML files IT staff write."""

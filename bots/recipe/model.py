@@ -1,0 +1,200 @@
+"""The recipe: which application data goes into which screen element, and in what order.
+
+Loading has three stages, so that nothing is discovered while typing into a resident's
+record: the YAML is read with positions (:mod:`bots.recipe.yamlpos`), its shape is checked
+by pydantic (errors mapped back to file:line:column), and steps, elements, transforms and
+``{placeholders}`` are resolved against the registries and the selector file.
+
+Recipe file::
+
+    procedure: jidou_teate_nintei
+    title: 児童手当 認定請求
+    selectors: kosodate                     # selectors/kosodate.yaml
+    fields:                                 # application data → screen-ready values
+      kana: {from: applicant.kana, transforms: [katakana_zenkaku], label: 請求者フリガナ}
+      children:                             # a repeated group
+        each: children
+        label: 児童
+        fields:
+          name: {from: name, transforms: [jis_x0208], max_length: 30, label: 氏名}
+    already_keyed: [ ...steps that look for the application in the core system... ]
+    steps: [ ...steps that key it... ]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bots import transforms
+from bots.errors import RecipeError, SourcePos
+from bots.recipe.selectors import SelectorSet, load_selectors
+from bots.recipe.yamlpos import LocDict, LocList, load_located, pos_of
+from bots.steps import ParseContext, Step, parse_steps
+
+#: Values the engine provides for every application, besides the recipe's own fields.
+BUILTIN_NAMES = {"application_id", "atena_no", "procedure", "received_at"}
+
+
+class FieldSpec(BaseModel):
+    """One value for the screen, computed from the application's data."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    source: str | None = Field(default=None, alias="from")
+    value: str | None = None  # a template over built-ins, e.g. "[renkei:{application_id}]"
+    transforms: list[str] = []
+    label: str | None = None
+    required: bool = True
+    when: str | None = None  # computed only when this data path is present
+    max_length: int | None = None
+    sensitive: bool = False  # masked in the audit log
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FieldSpec:
+        if (self.source is None) == (self.value is None):
+            raise ValueError("give exactly one of 'from' or 'value'")
+        return self
+
+
+class GroupSpec(BaseModel):
+    """A repeated group of the form (児童): a list in the data, rows on the screen."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    each: str
+    label: str
+    min_items: int = 0
+    max_items: int | None = None
+    fields: dict[str, FieldSpec]
+
+
+class RecipeSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    procedure: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    selectors: str
+    fields: dict[str, FieldSpec | GroupSpec]
+    already_keyed: list[Any]
+    steps: list[Any]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A loaded, validated recipe, ready to run."""
+
+    procedure: str
+    title: str
+    path: Path
+    selectors: SelectorSet
+    fields: dict[str, FieldSpec]
+    groups: dict[str, GroupSpec]
+    already_keyed: list[Step]
+    steps: list[Step]
+
+    @property
+    def system(self) -> str:
+        return self.selectors.system
+
+    @property
+    def sensitive_fields(self) -> set[str]:
+        names = {n for n, f in self.fields.items() if f.sensitive}
+        for group in self.groups.values():
+            names |= {n for n, f in group.fields.items() if f.sensitive}
+        return names
+
+
+def _locate(doc: Any, loc: tuple[int | str, ...]) -> SourcePos | None:
+    """Follow a pydantic error location through the located YAML to a position."""
+    node, best = doc, pos_of(doc)
+    for part in loc:
+        if isinstance(node, LocDict) and isinstance(part, str) and part in node:
+            best = node.pos_of(part)
+            node = node[part]
+        elif isinstance(node, LocList) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            best = pos_of(node, best)
+        else:
+            continue  # union branch names ("FieldSpec") and the like
+    return best
+
+
+def _check_transforms(spec: FieldSpec, where: SourcePos | None) -> None:
+    for name in spec.transforms:
+        try:
+            transforms.get(name)
+        except KeyError as exc:
+            raise RecipeError(str(exc.args[0]), where) from None
+
+
+def load_recipe(path: Path, selectors_dir: Path, display_root: Path | None = None) -> Recipe:
+    """Load, validate and resolve a recipe file. Raises a located :class:`RecipeError`."""
+    shown = str(path.relative_to(display_root)) if display_root else str(path)
+    doc = load_located(path, shown)
+    try:
+        spec = RecipeSpec.model_validate(doc)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise RecipeError(f"{where}: {first['msg']}", _locate(doc, first["loc"])) from None
+    sel_path = selectors_dir / f"{spec.selectors}.yaml"
+    if not sel_path.exists():
+        raise RecipeError(f"no selector file {sel_path}", doc.pos_of("selectors"))
+    sel_shown = str(sel_path.relative_to(display_root)) if display_root else str(sel_path)
+    selectors = load_selectors(sel_path, sel_shown)
+
+    fields: dict[str, FieldSpec] = {}
+    groups: dict[str, GroupSpec] = {}
+    fields_node = doc["fields"]
+    for name, item in spec.fields.items():
+        where = fields_node.pos_of(name)
+        if name in BUILTIN_NAMES:
+            raise RecipeError(f"'{name}' is a built-in value; choose another name", where)
+        if isinstance(item, GroupSpec):
+            for sub_name, sub in item.fields.items():
+                _check_transforms(sub, fields_node[name]["fields"].pos_of(sub_name))
+            groups[name] = item
+        else:
+            _check_transforms(item, where)
+            fields[name] = item
+
+    ctx = ParseContext(
+        selectors,
+        names=set(fields) | set(groups) | BUILTIN_NAMES,
+        groups={g: set(spec_.fields) for g, spec_ in groups.items()},
+    )
+    already = parse_steps(doc["already_keyed"], ctx, doc.pos_of("already_keyed"))
+    steps = parse_steps(doc["steps"], ctx, doc.pos_of("steps"))
+    if not any(s.name == "register" for s in _walk(steps)):
+        raise RecipeError("the steps never 'register': nothing would be keyed", doc.pos_of("steps"))
+    if not any(s.name == "find_existing" for s in _walk(already)):
+        raise RecipeError(
+            "'already_keyed' must end in 'find_existing': without it a retry could key twice",
+            doc.pos_of("already_keyed"),
+        )
+    return Recipe(spec.procedure, spec.title, path, selectors, fields, groups, already, steps)
+
+
+def _walk(steps: list[Step]) -> list[Step]:
+    out: list[Step] = []
+    for step in steps:
+        out.append(step)
+        out += _walk(step.children())
+    return out
+
+
+def load_all(recipes_dir: Path, selectors_dir: Path, root: Path | None = None) -> dict[str, Recipe]:
+    """Every recipe of the folder, keyed by procedure; the first bad file raises."""
+    recipes: dict[str, Recipe] = {}
+    for path in sorted(recipes_dir.glob("*.yaml")):
+        recipe = load_recipe(path, selectors_dir, root)
+        if recipe.procedure in recipes:
+            raise RecipeError(
+                f"procedure '{recipe.procedure}' defined twice", SourcePos(str(path), 1, 1)
+            )
+        recipes[recipe.procedure] = recipe
+    return recipes

@@ -1,0 +1,449 @@
+"""The built-in steps. Each is small: validate at load time, act through the driver.
+
+Steps never catch errors: a missing element, a rejection or a mismatch propagates to the
+engine, which alone maps it to an outcome.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from bots.errors import BusinessError, CoreRejected, IdentityMismatch, RecipeError, ScreenChanged
+from bots.recipe.selectors import Element, Screen
+from bots.recipe.template import Template
+from bots.recipe.yamlpos import LocDict, pos_of
+from bots.steps.registry import ParseContext, Runtime, Step, check_keys, parse_steps, register
+
+
+def _mapping(arg: Any, node: LocDict, step: str) -> LocDict:
+    if not isinstance(arg, LocDict) or not arg:
+        raise RecipeError(f"'{step}' takes a mapping", node.pos_of(step))
+    return arg
+
+
+def compare_key(text: str) -> str:
+    """Normalise screen text and data for identity comparison.
+
+    NFKC folds half-width kana and full-width digits; spaces of either width are dropped,
+    because core systems differ in how they separate family and given names.
+    """
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+
+
+@register
+@dataclass
+class Goto(Step):
+    """``goto: screen`` — open a screen by its URL."""
+
+    name = "goto"
+    screen: Screen
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name})
+        screen = ctx.screen(arg, node.pos)
+        if not screen.url:
+            raise RecipeError(f"screen '{screen.name}' has no url to go to", pos_of(arg, node.pos))
+        return cls(screen)
+
+    def run(self, rt: Runtime) -> None:
+        rt.driver.goto(self.screen)
+        rt.record(self, detail=self.screen.name)
+
+
+@register
+@dataclass
+class ExpectScreen(Step):
+    """``expect_screen: screen`` — stop unless the page is that screen."""
+
+    name = "expect_screen"
+    screen: Screen
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name})
+        return cls(ctx.screen(arg, node.pos))
+
+    def run(self, rt: Runtime) -> None:
+        rt.driver.expect_screen(self.screen)
+        rt.record(self, detail=self.screen.name)
+
+
+@register
+@dataclass
+class Click(Step):
+    """``click: screen.element``."""
+
+    name = "click"
+    element: Element
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name})
+        return cls(ctx.element(arg, node.pos))
+
+    def run(self, rt: Runtime) -> None:
+        element = rt.bind(self.element)
+        rt.driver.click(element)
+        rt.record(self, element=element)
+
+
+@dataclass
+class _Assign(Step):
+    """Shared shape of ``fill`` and ``select``: ``{element: template, ...}`` in order."""
+
+    pairs: list[tuple[Element, Template]]
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name})
+        mapping = _mapping(arg, node, cls.name)
+        pairs = [
+            (ctx.element(key, mapping.pos_of(key)), ctx.template(value, mapping.pos_of(key)))
+            for key, value in mapping.items()
+        ]
+        return cls(pairs)
+
+    def act(self, rt: Runtime, element: Element, value: str) -> None:
+        raise NotImplementedError
+
+    def run(self, rt: Runtime) -> None:
+        for element, template in self.pairs:
+            bound = rt.bind(element)
+            value = template.render(rt.scope)
+            self.act(rt, bound, value)
+            rt.record(self, element=bound, value=value)
+
+
+@register
+class Fill(_Assign):
+    """``fill: {screen.element: "{field}"}`` — type values into inputs."""
+
+    name = "fill"
+
+    def act(self, rt: Runtime, element: Element, value: str) -> None:
+        rt.driver.fill(element, value)
+
+
+@register
+class Select(_Assign):
+    """``select: {screen.element: "{field}"}`` — choose an option by its visible label."""
+
+    name = "select"
+
+    def act(self, rt: Runtime, element: Element, value: str) -> None:
+        rt.driver.select(element, value)
+
+
+@register
+@dataclass
+class Check(Step):
+    """``check: screen.element`` — tick a radio button or checkbox."""
+
+    name = "check"
+    element: Element
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name})
+        return cls(ctx.element(arg, node.pos))
+
+    def run(self, rt: Runtime) -> None:
+        element = rt.bind(self.element)
+        rt.driver.check(element)
+        rt.record(self, element=element)
+
+
+@register
+@dataclass
+class If(Step):
+    """``if: field`` with ``then:`` / ``else:`` — branch on whether a value is present."""
+
+    name = "if"
+    field: str
+    then: list[Step]
+    otherwise: list[Step]
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name, "then", "else"})
+        if "then" not in node:
+            raise RecipeError("'if' needs 'then'", node.pos_of(cls.name))
+        then = parse_steps(node["then"], ctx, node.pos_of("then"))
+        otherwise = parse_steps(node["else"], ctx, node.pos_of("else")) if "else" in node else []
+        return cls(ctx.name(arg, node.pos), then, otherwise)
+
+    def children(self) -> list[Step]:
+        return [*self.then, *self.otherwise]
+
+    def run(self, rt: Runtime) -> None:
+        chosen = self.then if rt.scope.get(self.field) else self.otherwise
+        rt.record(self, detail=f"{self.field}: {'then' if chosen is self.then else 'else'}")
+        for step in chosen:
+            step.run(rt)
+
+
+@register
+@dataclass
+class ForEach(Step):
+    """``for_each: group`` with ``as: item`` and ``steps:`` — one pass per repeated row.
+
+    Inside, ``{item.field}`` and ``{index}`` (1-based) are in scope, and elements with an
+    ``{index}`` parameter (``child_name_{index}``) address the row.
+    """
+
+    name = "for_each"
+    group: str
+    alias: str
+    steps: list[Step]
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name, "as", "steps"})
+        group = str(arg)
+        if group not in ctx.groups:
+            raise RecipeError(
+                f"'{group}' is not a repeated group of the recipe", pos_of(arg, node.pos)
+            )
+        alias = str(node.get("as", "item"))
+        inner = ctx.child(**{alias: ctx.groups[group]})
+        return cls(group, alias, parse_steps(node.get("steps"), inner, node.pos_of(cls.name)))
+
+    def children(self) -> list[Step]:
+        return list(self.steps)
+
+    def run(self, rt: Runtime) -> None:
+        for index, item in enumerate(rt.scope.get(self.group) or [], start=1):
+            with rt.nested({self.alias: item, "index": index}):
+                for step in self.steps:
+                    step.run(rt)
+
+
+@register
+@dataclass
+class EnsureRows(Step):
+    """``ensure_rows: {rows: el, add: button, count: group}`` — add rows until enough.
+
+    Forms with a variable number of rows (児童) start with one; the add button is pressed
+    until the screen has one row per item, and the count is checked after each press.
+    """
+
+    name = "ensure_rows"
+    rows: Element
+    add: Element
+    group: str
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name})
+        spec = _mapping(arg, node, cls.name)
+        check_keys(spec, {"rows", "add", "count"})
+        group = str(spec.get("count"))
+        if group not in ctx.groups:
+            raise RecipeError(f"'{group}' is not a repeated group", spec.pos_of("count"))
+        return cls(
+            ctx.element(spec.get("rows"), spec.pos), ctx.element(spec.get("add"), spec.pos), group
+        )
+
+    def run(self, rt: Runtime) -> None:
+        wanted = len(rt.scope.get(self.group) or [])
+        have = rt.driver.count(self.rows)
+        while have < wanted:
+            rt.driver.click(self.add)
+            now = rt.driver.count(self.rows)
+            if now <= have:
+                raise ScreenChanged(self.rows.screen, self.add.name, "行追加ボタンで行が増えません")
+            have = now
+        rt.record(self, element=self.rows, detail=f"{have} rows for {wanted} items")
+
+
+@register
+@dataclass
+class VerifyIdentity(Step):
+    """``verify_identity: {rows: el, checks: {el: template}}`` — 本人確認.
+
+    The core system must show exactly one resident, and every checked value on screen must
+    equal the applicant's. Otherwise the application goes to a person: the bot never types
+    into a record it is not sure of. Without ``rows`` the checks read single elements.
+    """
+
+    name = "verify_identity"
+    rows: Element | None
+    checks: list[tuple[Element, Template]]
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name})
+        spec = _mapping(arg, node, cls.name)
+        check_keys(spec, {"rows", "checks"})
+        rows = ctx.element(spec["rows"], spec.pos) if "rows" in spec else None
+        checks_node = _mapping(spec.get("checks"), spec, "checks")
+        checks = [
+            (ctx.element(k, checks_node.pos_of(k)), ctx.template(v, checks_node.pos_of(k)))
+            for k, v in checks_node.items()
+        ]
+        for element, _ in checks:
+            if rows and element.within != rows.name:
+                raise RecipeError(
+                    f"'{element.qualified}' is not a column of '{rows.qualified}'", element.pos
+                )
+        return cls(rows, checks)
+
+    def run(self, rt: Runtime) -> None:
+        if self.rows is not None:
+            found = rt.driver.read_rows(self.rows, {e.name: e for e, _ in self.checks})
+            if not found:
+                raise IdentityMismatch(
+                    "基幹システムに該当する住民が見つかりません（宛名番号を確認してください）"
+                )
+            if len(found) > 1:
+                raise IdentityMismatch(
+                    f"基幹システムで住民が{len(found)}件該当し、一人に特定できません"
+                )
+            shown = found[0]
+        else:
+            shown = {e.name: rt.driver.read_text(e) for e, _ in self.checks}
+        for element, template in self.checks:
+            expected = template.render(rt.scope)
+            on_screen = shown.get(element.name, "")
+            if compare_key(on_screen) != compare_key(expected):
+                raise IdentityMismatch(
+                    f"基幹システムの住民と申請者が一致しません（{element.name}: 画面「{on_screen}」、申請「{expected}」）"
+                )
+        rt.record(self, detail=f"{len(self.checks)} items match")
+
+
+@register
+@dataclass
+class FindExisting(Step):
+    """``find_existing: {rows, receipt, remarks, tag}`` — 二重登録防止.
+
+    After searching the inquiry screen for the application's own tag (written into 備考
+    when keying), a row whose remarks contain the exact tag means the application is already
+    in the core system: the engine records it as keyed and types nothing.
+    """
+
+    name = "find_existing"
+    rows: Element
+    receipt: Element
+    remarks: Element
+    tag: Template
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name})
+        spec = _mapping(arg, node, cls.name)
+        check_keys(spec, {"rows", "receipt", "remarks", "tag"})
+        return cls(
+            ctx.element(spec.get("rows"), spec.pos),
+            ctx.element(spec.get("receipt"), spec.pos),
+            ctx.element(spec.get("remarks"), spec.pos),
+            ctx.template(spec.get("tag"), spec.pos),
+        )
+
+    def run(self, rt: Runtime) -> None:
+        tag = self.tag.render(rt.scope)
+        rows = rt.driver.read_rows(self.rows, {"receipt": self.receipt, "remarks": self.remarks})
+        matches = [r["receipt"].strip() for r in rows if tag in r["remarks"]]
+        rt.record(self, detail=f"{len(matches)} existing")
+        if len(matches) > 1:
+            raise BusinessError(
+                f"基幹システムにこの申請が{len(matches)}件登録されています（受付番号 {', '.join(matches)}）。"
+                "二重登録の可能性があります"
+            )
+        if matches:
+            rt.existing_found(matches[0])
+
+
+@register
+@dataclass
+class Screenshot(Step):
+    """``screenshot: label`` — evidence of the current screen, sensitive fields masked."""
+
+    name = "screenshot"
+    label: str
+    screen: Screen | None
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name, "screen"})
+        if not isinstance(arg, str) or not re.fullmatch(r"[a-z0-9_]+", arg):
+            raise RecipeError("a screenshot label is lower_snake_case", node.pos_of(cls.name))
+        screen = ctx.screen(node["screen"], node.pos_of("screen")) if "screen" in node else None
+        return cls(str(arg), screen)
+
+    def run(self, rt: Runtime) -> None:
+        rt.screenshot(self.label, self.screen)
+
+
+@register
+@dataclass
+class Register(Step):
+    """``register: {button, confirm, errors, success}`` — press 登録, the point of no return.
+
+    The engine is told first (the queue records ``keying``), the confirm dialog must say
+    exactly ``confirm``, and afterwards either the ``success`` screen shows or the
+    ``errors`` element carries the core system's rejection, which becomes the reason.
+    """
+
+    name = "register"
+    button: Element
+    confirm: str | None
+    errors: Element
+    success: Screen
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name})
+        spec = _mapping(arg, node, cls.name)
+        check_keys(spec, {"button", "confirm", "errors", "success"})
+        for key in ("button", "errors", "success"):
+            if key not in spec:
+                raise RecipeError(f"'register' needs '{key}'", spec.pos)
+        confirm = str(spec["confirm"]) if spec.get("confirm") else None
+        return cls(
+            ctx.element(spec["button"], spec.pos_of("button")),
+            confirm,
+            ctx.element(spec["errors"], spec.pos_of("errors")),
+            ctx.screen(spec["success"], spec.pos_of("success")),
+        )
+
+    def run(self, rt: Runtime) -> None:
+        rt.before_register()
+        dialog = rt.driver.click_and_confirm(self.button, self.confirm)
+        rt.record(self, element=self.button, detail=f"confirm: {dialog}")
+        if rt.driver.count(self.errors):
+            rows = rt.driver.read_rows(self.errors, {})
+            messages = [r["_text"] for r in rows if r.get("_text")]
+            raise CoreRejected("基幹システムが登録を受け付けませんでした", " / ".join(messages))
+        rt.driver.expect_screen(self.success)
+
+
+@register
+@dataclass
+class Read(Step):
+    """``read: {screen.element: name}`` — take a value off the screen (受付番号)."""
+
+    name = "read"
+    pairs: list[tuple[Element, str]]
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name})
+        spec = _mapping(arg, node, cls.name)
+        pairs = []
+        for key, value in spec.items():
+            pairs.append((ctx.element(key, spec.pos_of(key)), str(value)))
+            ctx.names.add(str(value))
+        return cls(pairs)
+
+    def run(self, rt: Runtime) -> None:
+        for element, name in self.pairs:
+            text = rt.driver.read_text(element).strip()
+            if not text:
+                raise ScreenChanged(element.screen, element.name, "値が空です")
+            rt.set_value(name, text)
+            rt.record(self, element=element, value=text)

@@ -1,0 +1,191 @@
+"""The step registry and the two things a step needs: a parse context and a runtime.
+
+A step class declares its ``name``; :func:`register` makes it known. At load time
+:func:`parse_steps` turns YAML step nodes into step objects, checking element names against
+the selector file and ``{placeholders}`` against the recipe's fields. At run time the
+engine hands each step a :class:`Runtime`: the driver, the values in scope, and the hooks
+that record evidence.
+"""
+
+from __future__ import annotations
+
+import difflib
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from bots.contracts import Driver
+from bots.errors import RecipeError, SourcePos
+from bots.recipe.selectors import Element, Screen, SelectorSet
+from bots.recipe.template import Template
+from bots.recipe.yamlpos import LocDict, LocList, pos_of
+
+
+@dataclass
+class ParseContext:
+    """What the loader knows while parsing steps: the selectors and the names in scope."""
+
+    selectors: SelectorSet
+    names: set[str]  # fields, built-ins and loop variables visible here
+    groups: dict[str, set[str]] = field(default_factory=dict)  # group → its field names
+    params: set[str] = field(default_factory=set)  # element parameters available (index)
+
+    def element(self, value: Any, where: SourcePos | None) -> Element:
+        try:
+            element = self.selectors.element(str(value))
+        except KeyError as exc:
+            raise RecipeError(str(exc.args[0]), pos_of(value, where)) from None
+        missing = set(element.params) - self.params
+        if missing:
+            raise RecipeError(
+                f"element '{value}' needs {', '.join(sorted(missing))}: use it inside for_each",
+                pos_of(value, where),
+            )
+        return element
+
+    def screen(self, value: Any, where: SourcePos | None) -> Screen:
+        try:
+            return self.selectors.screen(str(value))
+        except KeyError as exc:
+            raise RecipeError(str(exc.args[0]), pos_of(value, where)) from None
+
+    def template(self, value: Any, where: SourcePos | None) -> Template:
+        if not isinstance(value, str | int):
+            raise RecipeError("expected a text value", pos_of(value, where))
+        tpl = Template(str(value))
+        for name in tpl.names:
+            root, _, rest = name.partition(".")
+            if root not in self.names:
+                close = difflib.get_close_matches(root, sorted(self.names), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise RecipeError(f"unknown value '{{{name}}}'{hint}", pos_of(value, where))
+            if rest and root in self.groups and rest not in self.groups[root]:
+                raise RecipeError(f"'{root}' has no field '{rest}'", pos_of(value, where))
+        return tpl
+
+    def name(self, value: Any, where: SourcePos | None) -> str:
+        if str(value) not in self.names:
+            close = difflib.get_close_matches(str(value), sorted(self.names), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise RecipeError(f"unknown value '{value}'{hint}", pos_of(value, where))
+        return str(value)
+
+    def child(self, **extra_groups: set[str]) -> ParseContext:
+        """A nested scope (inside ``for_each``) with loop variables and ``index``."""
+        return ParseContext(
+            self.selectors,
+            self.names | set(extra_groups) | {"index"},
+            {**self.groups, **extra_groups},
+            self.params | {"index"},
+        )
+
+
+class Runtime(Protocol):
+    """What the engine offers a running step."""
+
+    driver: Driver
+    selectors: SelectorSet
+
+    @property
+    def scope(self) -> Mapping[str, Any]:
+        """Values visible to templates now."""
+
+    def bind(self, element: Element) -> Element:
+        """Fill element parameters (``{index}``) from the scope."""
+
+    @contextmanager
+    def nested(self, values: Mapping[str, Any]) -> Iterator[None]:
+        """Add loop variables to the scope for the duration of a block."""
+        yield  # pragma: no cover
+
+    def set_value(self, name: str, value: Any) -> None:
+        """Make a value read from the screen available (``receipt_no``)."""
+
+    def record(
+        self,
+        step: Step,
+        *,
+        element: Element | None = None,
+        value: Any = None,
+        detail: str | None = None,
+    ) -> None:
+        """Write an audit line for this step (values masked by the runtime)."""
+
+    def screenshot(self, label: str, screen: Screen | None) -> Path:
+        """Take the evidence screenshot ``label``, masking the screen's sensitive elements."""
+
+    def before_register(self) -> None:
+        """The point of no return: called right before the register button is pressed."""
+
+    def existing_found(self, receipt_no: str) -> None:
+        """The application is already in the core system with this 受付番号."""
+
+
+class Step(ABC):
+    """One instruction of a recipe. Subclasses set ``name`` and implement both stages."""
+
+    name: ClassVar[str]
+    pos: SourcePos | None = None
+
+    @classmethod
+    @abstractmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        """Validate the YAML of this step (``arg`` is the value under the step's name)."""
+
+    @abstractmethod
+    def run(self, rt: Runtime) -> None: ...
+
+    def children(self) -> list[Step]:
+        return []
+
+    def __repr__(self) -> str:
+        return f"<{self.name} at {self.pos}>"
+
+
+STEPS: dict[str, type[Step]] = {}
+
+
+def register(cls: type[Step]) -> type[Step]:
+    """Class decorator: make a step known under its ``name``."""
+    if cls.name in STEPS:
+        raise ValueError(f"step '{cls.name}' registered twice")
+    STEPS[cls.name] = cls
+    return cls
+
+
+def parse_steps(node: Any, ctx: ParseContext, where: SourcePos | None) -> list[Step]:
+    """Parse a YAML list of steps; each item is a mapping whose first key is the step."""
+    if not isinstance(node, LocList):
+        raise RecipeError("steps are a list", pos_of(node, where))
+    steps: list[Step] = []
+    for item in node:
+        if isinstance(item, str):
+            item_map = LocDict({str(item): None})
+            item_map.pos, item_map.key_pos = item.pos, {str(item): item.pos}  # type: ignore[attr-defined]
+            item = item_map
+        if not isinstance(item, LocDict) or not item:
+            raise RecipeError(
+                "a step is a mapping like '- click: menu.search'", pos_of(item, where)
+            )
+        step_name = next(iter(item))
+        cls = STEPS.get(step_name)
+        if cls is None:
+            close = difflib.get_close_matches(step_name, sorted(STEPS), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise RecipeError(f"unknown step '{step_name}'{hint}", item.pos_of(step_name))
+        step = cls.parse(item[step_name], item, ctx)
+        step.pos = item.pos_of(step_name)
+        steps.append(step)
+    return steps
+
+
+def check_keys(node: LocDict, allowed: set[str]) -> None:
+    """Extra keys beside a step's name are a typo until proven otherwise."""
+    for key in node:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, sorted(allowed), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise RecipeError(f"unknown key '{key}'{hint}", node.pos_of(key))
