@@ -1,0 +1,84 @@
+"""Application factory of the mock core system (児童手当, another vendor's product)."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from . import auth, security, testing_api, views
+from .db import open_engine
+from .services import STORE_KEY
+from .store import Store
+from .validation import ACCOUNT_TYPES, COHABITATIONS, MAX_CHILDREN, RELATIONS
+from .wareki import ERA_NAMES, to_wareki
+
+ERROR_TEXT = {
+    400: "不正なリクエストです。",
+    404: "指定された画面またはデータはありません。",
+    405: "この操作はできません。",
+}
+
+
+def create_app(
+    db_path: str,
+    *,
+    testing: bool = False,
+    session_timeout: int = 900,
+    secret_key: str | None = None,
+) -> Flask:
+    """Build the app on its own SQLite file (created with tables and clerks if missing).
+
+    Without a ``secret_key`` a random one is made, so a restart logs every clerk out, as
+    many real systems do. ``testing`` adds the ``/_testing`` endpoints.
+    """
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key or secrets.token_hex(32),
+        SESSION_TIMEOUT=session_timeout,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        MOCK_CORE_TESTING=testing,
+    )
+    app.extensions[STORE_KEY] = Store(open_engine(db_path))
+
+    app.jinja_env.globals.update(
+        era_names=ERA_NAMES,
+        relations=RELATIONS,
+        cohabitations=COHABITATIONS,
+        account_types=ACCOUNT_TYPES,
+        max_children=MAX_CHILDREN,
+    )
+    app.jinja_env.filters["wareki"] = to_wareki
+    security.install(app)
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(views.bp)
+    if testing:
+        app.register_blueprint(testing_api.bp)
+
+    @app.route("/healthz")
+    def healthz() -> Response:
+        """Liveness probe for start-up scripts and tests (no log-in needed)."""
+        return Response("ok", mimetype="text/plain")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[str, int]:
+        """Errors as a plain screen (``data-screen="error"``) the bot can recognise."""
+        code = exc.code or 500
+        # Our own abort() calls carry a Japanese description; werkzeug's defaults are English.
+        custom = exc.description if exc.description != type(exc).description else None
+        text = custom or ERROR_TEXT.get(code, "エラーが発生しました。")
+        return render_template("error.html", errors=[text], code=code), code
+
+    @app.after_request
+    def no_store(response: Response) -> Response:
+        """Screens hold personal data: keep them out of caches."""
+        if response.mimetype == "text/html":
+            response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    return app
