@@ -117,6 +117,35 @@ def demo_seed(ctx: click.Context, n: int, problems: bool, no_core: bool) -> None
         click.echo(f"  {app_id}: デモ用の不備 {kind}")
 
 
+@demo.command("run")
+@click.option("-n", "count", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.pass_context
+def demo_run(ctx: click.Context, count: int) -> None:
+    """The whole demo: start the mock core system, seed, run the bot once, print the summary."""
+    from bots.cli.output import print_summary, progress
+    from bots.demo.mockserver import MockStartError, mock_core
+    from bots.demo.seed import seed
+    from bots.queue.db import Database
+    from bots.queue.sql import SqlWorkQueue
+    from bots.service import run_once
+
+    settings = _settings(ctx)
+    db = Database(settings.db_url)
+    core_db = settings.root / "var" / "core.db"
+    try:
+        with mock_core(settings.core_url, core_db):
+            click.echo(f"模擬基幹システム {settings.core_url} （DB {core_db}）")
+            report = seed(db, count, settings.core_url)
+            click.echo(f"申請 {report.created} 件を作成（既存 {report.existing} 件）")
+            waiting = SqlWorkQueue(db).counts()[Status.RESOLVED]
+            with progress(waiting) as on_item:
+                result = run_once(settings, on_item=on_item, db=db)
+    except (MockStartError, RuntimeError, RenkeiError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    print_summary(result)
+    click.echo(f"  management DB: {settings.db_url}")
+
+
 @cli.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.pass_context

@@ -93,6 +93,10 @@ class PlaywrightDriver(Driver):
     ) -> Locator:
         """Find an element by its strategies, in order; see the module docstring."""
         locators = [self._strategy_locator(self.page, s) for s in element.strategies]
+        # Fast path: the page has settled and the first strategy finds exactly what we want.
+        first = locators[0].count()
+        if first == 1 or (first > 1 and many):
+            return locators[0]
         combined = locators[0]
         for other in locators[1:]:
             combined = combined.or_(other)

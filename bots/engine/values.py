@@ -93,5 +93,6 @@ def compute_values(recipe: Recipe, application: Application) -> dict[str, Any]:
             )
         scope[name] = rows
     if problems:
-        raise InvalidApplication("申請データに不備があります: " + "／".join(problems))
+        unique = list(dict.fromkeys(problems))  # a bad date fails era, year, month and day alike
+        raise InvalidApplication("申請データに不備があります: " + "／".join(unique))
     return scope

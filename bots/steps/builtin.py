@@ -273,6 +273,7 @@ class VerifyIdentity(Step):
     name = "verify_identity"
     rows: Element | None
     checks: list[tuple[Element, Template]]
+    labels: dict[str, str]  # element name → what staff call the item
 
     @classmethod
     def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
@@ -281,16 +282,21 @@ class VerifyIdentity(Step):
         check_keys(spec, {"rows", "checks"})
         rows = ctx.element(spec["rows"], spec.pos) if "rows" in spec else None
         checks_node = _mapping(spec.get("checks"), spec, "checks")
-        checks = [
-            (ctx.element(k, checks_node.pos_of(k)), ctx.template(v, checks_node.pos_of(k)))
-            for k, v in checks_node.items()
-        ]
+        checks, labels = [], {}
+        for key, value in checks_node.items():
+            where = checks_node.pos_of(key)
+            element = ctx.element(key, where)
+            if isinstance(value, LocDict):  # {equals: "{kana}", label: カナ氏名}
+                check_keys(value, {"equals", "label"})
+                labels[element.name] = str(value.get("label") or element.name)
+                value = value.get("equals")
+            checks.append((element, ctx.template(value, where)))
         for element, _ in checks:
             if rows and element.within != rows.name:
                 raise RecipeError(
                     f"'{element.qualified}' is not a column of '{rows.qualified}'", element.pos
                 )
-        return cls(rows, checks)
+        return cls(rows, checks, labels)
 
     def run(self, rt: Runtime) -> None:
         if self.rows is not None:
@@ -311,7 +317,8 @@ class VerifyIdentity(Step):
             on_screen = shown.get(element.name, "")
             if compare_key(on_screen) != compare_key(expected):
                 raise IdentityMismatch(
-                    f"基幹システムの住民と申請者が一致しません（{element.name}: 画面「{on_screen}」、申請「{expected}」）"
+                    f"基幹システムの住民と申請者が一致しません（{self.labels.get(element.name, element.name)}: "
+                    f"画面「{on_screen}」、申請「{expected}」）"
                 )
         rt.record(self, detail=f"{len(self.checks)} items match")
 
