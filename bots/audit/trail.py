@@ -26,6 +26,14 @@ from bots.masking import mask_values, scrub_text
 
 GENESIS = "0" * 64
 
+#: Audit records travel on their own loguru level, below TRACE, so the console and any
+#: other sink (which start at TRACE or above) never receive them; only the run's sink does.
+AUDIT_LEVEL = "AUDIT"
+try:
+    logger.level(AUDIT_LEVEL)
+except ValueError:
+    logger.level(AUDIT_LEVEL, no=1)
+
 
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
@@ -54,7 +62,7 @@ class AuditTrail(AuditSink):
         self._log = logger.bind(audit_run=run_id)
         self._sink_id = logger.add(
             self._write,
-            level="TRACE",
+            level=AUDIT_LEVEL,
             format="{message}",
             filter=lambda record: record["extra"].get("audit_run") == run_id,
             catch=False,
@@ -99,7 +107,7 @@ class AuditTrail(AuditSink):
             payload["screenshot"] = str(event.screenshot)
             payload["sha256"] = sha256_file(event.screenshot)
         payload.update(mask_values(event.extra))
-        self._log.bind(audit=payload).info("audit")
+        self._log.bind(audit=payload).log(AUDIT_LEVEL, "audit")
 
     def close(self) -> None:
         logger.remove(self._sink_id)

@@ -1,0 +1,35 @@
+# renkei — the two commands of the quick start: `make demo` and `make test`.
+# Both install what they need from this repository's own files: a virtual environment
+# with the package (pyproject.toml), and Debian's Chromium and a Japanese font.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint install system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(STAMP) system-deps
+
+system-deps:
+	@sh scripts/system-deps.sh
+
+demo: install
+	$(BIN)/renkei demo run -n 20
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) var

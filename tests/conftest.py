@@ -1,0 +1,87 @@
+"""Shared fixtures: the real mock core system on loopback, real SQLite files, real Chromium.
+
+The mock runs as its own server process for the whole session (as a core system would);
+each test starts from an empty set of claims and its own management database.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bots.config import Settings
+from bots.demo.mockserver import mock_core
+from bots.queue.db import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def core_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The mock core system, started with --testing on a free loopback port."""
+    url = f"http://127.0.0.1:{_free_port()}"
+    db = tmp_path_factory.mktemp("core") / "core.db"
+    with mock_core(url, db, reuse=False) as running:
+        yield running
+
+
+class Core:
+    """What a tester reads from the mock core system (its testing API, never the bot's)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def _call(self, path: str, method: str = "GET", body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(req, timeout=10) as response:
+            text = response.read().decode()
+        return json.loads(text) if text else None
+
+    def records(self) -> list[dict[str, Any]]:
+        return list(self._call("/_testing/records"))
+
+    def reset(self) -> None:
+        self._call("/_testing/reset", "POST", {})
+
+    def records_for(self, application_id: str) -> list[dict[str, Any]]:
+        tag = f"[renkei:{application_id}]"
+        return [r for r in self.records() if tag in (r.get("remarks") or "")]
+
+
+@pytest.fixture
+def core(core_url: str) -> Core:
+    c = Core(core_url)
+    c.reset()
+    return c
+
+
+@pytest.fixture
+def settings(tmp_path: Path, core_url: str) -> Settings:
+    return Settings(
+        root=ROOT,
+        db_url=f"sqlite:///{tmp_path / 'renkei.db'}",
+        core_url=core_url,
+        out_root=tmp_path / "runs",
+    )
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database(settings.db_url)
+    yield database
+    database.dispose()

@@ -1,0 +1,64 @@
+"""The ``renkei`` command as staff use it: seed, run (plain output off a terminal), status."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bots.cli.main import cli
+
+
+def _env(tmp_path: Path, core_url: str) -> dict[str, str]:
+    return {
+        "RENKEI_DB": f"sqlite:///{tmp_path / 'm.db'}",
+        "RENKEI_CORE_URL": core_url,
+        "RENKEI_OUT": str(tmp_path / "runs"),
+    }
+
+
+def test_seed_run_status_from_the_command_line(tmp_path: Path, core) -> None:
+    runner = CliRunner()
+    env = _env(tmp_path, core.url)
+
+    seeded = runner.invoke(cli, ["demo", "seed", "5"], env=env)
+    assert seeded.exit_code == 0, seeded.output
+    assert (
+        "申請 5 件を作成" in seeded.output
+        and "JT-2026-000005: デモ用の不備 bad_date" in seeded.output
+    )
+
+    ran = runner.invoke(cli, ["run", "--procedure", "jidou_teate_nintei"], env=env)
+    assert ran.exit_code == 0, ran.output
+    assert ran.output.count("連携済  JT") == 4  # one plain line per application, no progress bar
+    assert "JT-2026-000005  要確認  申請データに不備があります" in ran.output
+    assert "連携済 keyed:            4" in ran.output
+    report = next(line.split()[-1] for line in ran.output.splitlines() if "report:" in line)
+    assert Path(report).is_file()
+
+    status = runner.invoke(cli, ["status", "--json"], env=env)
+    assert json.loads(status.output) == {
+        "received": 0,
+        "identified": 0,
+        "resolved": 0,
+        "claimed": 0,
+        "keying": 0,
+        "keyed": 4,
+        "needs_review": 1,
+        "failed": 0,
+    }
+    human = runner.invoke(cli, ["status"], env=env)
+    assert "連携済（keyed）\t4" in human.output
+
+    again = runner.invoke(cli, ["demo", "seed", "5"], env=env)
+    assert "申請 0 件を作成（既存 5 件）" in again.output
+    rerun = runner.invoke(cli, ["run"], env=env)
+    assert "連携済 keyed:            0" in rerun.output
+    assert len(core.records()) == 4
+
+
+def test_unknown_procedure_is_a_clear_error(tmp_path: Path, core) -> None:
+    result = CliRunner().invoke(cli, ["run", "-p", "jidou_teate"], env=_env(tmp_path, core.url))
+    assert result.exit_code != 0
+    assert "手続 'jidou_teate' のレシピがありません" in result.output

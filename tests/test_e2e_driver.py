@@ -1,0 +1,121 @@
+"""The Playwright driver against the real mock in real Chromium: masking, fonts, sessions."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops
+from playwright.sync_api import Browser
+
+from bots.config import Settings
+from bots.demo.seed import seed
+from bots.drivers.browser import launch_chromium
+from bots.drivers.playwright_web import Credentials, LoginFailed, PlaywrightDriver
+from bots.errors import SelectorNotFound, SessionExpired
+from bots.queue.db import Database
+from bots.recipe.selectors import SelectorSet, load_selectors
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with launch_chromium(Settings().chromium) as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def kosodate() -> SelectorSet:
+    return load_selectors(ROOT / "selectors" / "kosodate.yaml")
+
+
+@pytest.fixture
+def driver(browser: Browser, core_url: str, kosodate: SelectorSet) -> Iterator[PlaywrightDriver]:
+    d = PlaywrightDriver(browser, core_url, kosodate, Credentials("rpa01", "renkei-demo"))
+    yield d
+    d.close()
+
+
+def test_japanese_text_renders_with_a_real_font(browser: Browser) -> None:
+    """Without a Japanese font every kanji is the same box: two texts would look alike."""
+    page = browser.new_page()
+    shots = []
+    for text in ("児童手当認定請求", "介護保険被保険者"):
+        page.set_content(f"<p id='t' style='font-size:32px;display:inline-block'>{text}</p>")
+        shots.append(Image.open(io.BytesIO(page.locator("#t").screenshot())).convert("L"))
+    page.close()
+    assert shots[0].size == shots[1].size
+    assert ImageChops.difference(shots[0], shots[1]).getbbox() is not None
+
+
+def test_screenshot_masks_personal_and_account_numbers(
+    driver: PlaywrightDriver, kosodate: SelectorSet, db: Database, core, tmp_path: Path
+) -> None:
+    seed(db, 1, core.url, problems=False)
+    driver.ensure_session()
+    driver.page.goto(f"{core.url}/jidou/nintei/new?atena_no=0000100001")
+    entry = kosodate.screen("nintei_entry")
+    driver.fill(entry.elements["my_number"], "123456789018")
+    driver.fill(entry.elements["account_no"], "7654321")
+    sensitive = kosodate.sensitive_elements("nintei_entry")
+
+    shot = driver.screenshot(tmp_path / "masked.png", sensitive)
+
+    image = Image.open(shot).convert("RGB")
+    for element in sensitive:
+        box = driver.locate(element).bounding_box()
+        assert box is not None
+        inner = (
+            int(box["x"]) + 2,
+            int(box["y"]) + 2,
+            int(box["x"] + box["width"]) - 2,
+            int(box["y"] + box["height"]) - 2,
+        )
+        colours = image.crop(inner).getcolors(maxcolors=4)
+        assert colours is not None and len(colours) == 1 and colours[0][1] == (0, 0, 0), (
+            element.name
+        )
+
+
+def test_expired_session_is_noticed_and_the_driver_logs_in_again(
+    driver: PlaywrightDriver, kosodate: SelectorSet
+) -> None:
+    menu = kosodate.screen("menu")
+    driver.ensure_session()
+    driver.goto(menu)
+    driver.context.clear_cookies()  # what a session time-out looks like from the browser
+
+    with pytest.raises(SessionExpired):
+        driver.goto(menu)
+    driver.ensure_session()
+    driver.goto(menu)
+
+
+def test_missing_element_names_screen_element_and_strategies(
+    driver: PlaywrightDriver, kosodate: SelectorSet
+) -> None:
+    driver.ensure_session()
+    driver.goto(kosodate.screen("menu"))
+    driver.timeout_ms = 500
+    element = kosodate.element("atena_search.atena_no")  # not on the menu
+
+    with pytest.raises(SelectorNotFound) as caught:
+        driver.locate(element, timeout=300)
+
+    message = str(caught.value)
+    assert "atena_search" in message and "atena_no" in message
+    assert "css='#atena_no'" in message and "label='宛名番号'" in message
+
+
+def test_wrong_password_stops_with_a_clear_reason(
+    browser: Browser, core_url: str, kosodate: SelectorSet
+) -> None:
+    bad = PlaywrightDriver(browser, core_url, kosodate, Credentials("rpa01", "wrong"))
+    try:
+        with pytest.raises(LoginFailed, match="ログインできません"):
+            bad.ensure_session()
+    finally:
+        bad.close()
