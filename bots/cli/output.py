@@ -61,6 +61,8 @@ def print_summary(result: RunResult) -> None:
     failed = c["retry"] + c["stopped"]
     click.echo("")
     click.echo(f"renkei 実行結果  run {result.run_id}")
+    if not result.items:
+        click.echo("  新たに連携する申請はありませんでした（連携待ちの申請がありません）")
     click.echo(f"  連携済 keyed:            {c['keyed']}")
     click.echo(f"  登録済を確認 already:     {c['already_keyed']}")
     click.echo(f"  要確認 needs review:     {c['needs_review']}")
