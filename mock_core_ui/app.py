@@ -8,7 +8,9 @@ from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from . import auth, security, testing_api, views
+from . import auth, faults, security, testing_api, views
+from .boshi import bp as boshi_bp
+from .kaigo import bp as kaigo_bp
 from .db import open_engine
 from .services import STORE_KEY
 from .store import Store
@@ -28,6 +30,7 @@ def create_app(
     testing: bool = False,
     session_timeout: int = 900,
     secret_key: str | None = None,
+    fault_settings: faults.FaultSettings | None = None,
 ) -> Flask:
     """Build the app on its own SQLite file (created with tables and clerks if missing).
 
@@ -53,9 +56,12 @@ def create_app(
     )
     app.jinja_env.filters["wareki"] = to_wareki
     security.install(app)
+    faults.install(app, fault_settings)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(kaigo_bp)
+    app.register_blueprint(boshi_bp)
     if testing:
         app.register_blueprint(testing_api.bp)
 
