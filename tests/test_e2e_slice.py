@@ -206,3 +206,22 @@ def test_crash_between_register_and_record_is_never_keyed_twice(
     row = rows(db)[app_id]
     assert row.status == Status.KEYED.value and row.receipt_no == receipt
     assert len(core.records_for(app_id)) == 1
+
+
+def test_cutting_the_end_of_the_audit_log_is_detected(
+    settings: Settings, db: Database, core
+) -> None:
+    from click.testing import CliRunner
+
+    from bots.cli.main import cli
+
+    seed(db, 1, core.url, problems=False)
+    result = run_once(settings, db=db)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["audit", "verify", str(result.audit_path)]).exit_code == 0
+    lines = result.audit_path.read_text().splitlines(keepends=True)
+    result.audit_path.write_text("".join(lines[:-2]))
+
+    cut = runner.invoke(cli, ["audit", "verify", str(result.audit_path)])
+
+    assert cut.exit_code == 1 and "末尾の行が削除されています" in cut.output

@@ -46,6 +46,7 @@ def summary_dict(result: RunResult) -> dict[str, Any]:
         "drift": [d.__dict__ for d in result.drift],
         "report": str(result.report_path),
         "audit_log": str(result.audit_path),
+        "audit_last_hash": result.audit_last_hash,
         "screenshots": str(result.screenshots_dir),
         "items": [
             {

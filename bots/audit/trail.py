@@ -109,13 +109,23 @@ class AuditTrail(AuditSink):
         payload.update(mask_values(event.extra))
         self._log.bind(audit=payload).log(AUDIT_LEVEL, "audit")
 
+    @property
+    def last_hash(self) -> str:
+        """The hash of the last line written; kept apart (summary, database) so that
+        cutting lines off the end of the file is detected too."""
+        return self._prev
+
     def close(self) -> None:
         logger.remove(self._sink_id)
         self._fh.close()
 
 
-def verify_chain(path: Path) -> tuple[bool, str]:
-    """Check an audit file's hash chain; returns (ok, message naming the first bad line)."""
+def verify_chain(path: Path, expected_last: str | None = None) -> tuple[bool, str]:
+    """Check an audit file's hash chain; returns (ok, message naming the first bad line).
+
+    With ``expected_last`` (the run's recorded final hash), lines removed from the end
+    are detected as well.
+    """
     prev = GENESIS
     with path.open(encoding="utf-8") as fh:
         for number, line in enumerate(fh, start=1):
@@ -130,6 +140,8 @@ def verify_chain(path: Path) -> tuple[bool, str]:
             if _line_hash(prev, body) != stated:
                 return False, f"{path}:{number}: 行の内容が改変されています"
             prev = stated
+    if expected_last is not None and prev != expected_last:
+        return False, f"{path}: 末尾の行が削除されています（記録された最終ハッシュと一致しません）"
     return True, f"{path}: 改ざんは検出されませんでした"
 
 

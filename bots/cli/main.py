@@ -197,7 +197,11 @@ def audit_verify(file: Path) -> None:
     """Check an audit log's hash chain: exit 1 if any line was altered or removed."""
     from bots.audit.trail import verify_chain
 
-    ok, message = verify_chain(file)
+    summary = file.parent / "summary.json"
+    expected = (
+        json.loads(summary.read_text("utf-8")).get("audit_last_hash") if summary.exists() else None
+    )
+    ok, message = verify_chain(file, expected)
     click.echo(message)
     if not ok:
         sys.exit(1)

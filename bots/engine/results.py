@@ -60,6 +60,7 @@ class RunResult:
     stopped: dict[str, str] = field(default_factory=dict)  # system → why the bot stopped
     drift: list[Drift] = field(default_factory=list)
     skipped_reason: str | None = None  # the run did not start (another run holds the lock)
+    audit_last_hash: str | None = None  # the audit chain's final hash, kept outside the file
 
     @property
     def counts(self) -> Counter[str]:

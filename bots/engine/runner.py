@@ -159,6 +159,7 @@ class Engine:
                 )
             )
             audit.close()
+            result.audit_last_hash = audit.last_hash
         return result
 
     # -- one application --------------------------------------------------------------

@@ -58,6 +58,12 @@ def _read(path: Path) -> pd.DataFrame:
             raise ImportFileError(f"{path}: JSON は申請の配列にしてください")
         return pd.DataFrame({"__json__": raw})
     if suffix in (".csv", ".txt"):
+        head = path.read_bytes()[:4096]
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+            # cp932 would decode UTF-16 into garbage instead of failing
+            raise ImportFileError(
+                f"{path}: 文字コードが UTF-16 のため読めません（UTF-8 または Shift_JIS で保存してください）"
+            )
         for encoding in ("utf-8-sig", "cp932"):
             try:
                 return pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False)

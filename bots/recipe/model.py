@@ -25,9 +25,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 
 from bots import transforms
 from bots.errors import RecipeError, SourcePos
@@ -72,13 +80,24 @@ class GroupSpec(BaseModel):
     fields: dict[str, FieldSpec]
 
 
+def _field_kind(value: Any) -> str:
+    """A mapping with ``each`` is a repeated group; anything else a single field."""
+    return "group" if isinstance(value, dict) and "each" in value else "field"
+
+
+FieldOrGroup = Annotated[
+    Annotated[FieldSpec, Tag("field")] | Annotated[GroupSpec, Tag("group")],
+    Discriminator(_field_kind),
+]
+
+
 class RecipeSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     procedure: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
     selectors: str
-    fields: dict[str, FieldSpec | GroupSpec]
+    fields: dict[str, FieldOrGroup]
     already_keyed: list[Any]
     steps: list[Any]
 
@@ -108,19 +127,35 @@ class Recipe:
         return names
 
 
-def _locate(doc: Any, loc: tuple[int | str, ...]) -> SourcePos | None:
-    """Follow a pydantic error location through the located YAML to a position."""
-    node, best = doc, pos_of(doc)
+def _locate(doc: Any, loc: tuple[int | str, ...]) -> tuple[SourcePos | None, str]:
+    """Follow a pydantic error location through the located YAML.
+
+    Returns the position and the path as written in the YAML (pydantic's own location
+    also names union branches and validators, which mean nothing to a recipe author).
+    """
+    node, best, path = doc, pos_of(doc), []
     for part in loc:
         if isinstance(node, LocDict) and isinstance(part, str) and part in node:
             best = node.pos_of(part)
             node = node[part]
+            path.append(part)
         elif isinstance(node, LocList) and isinstance(part, int) and part < len(node):
             node = node[part]
             best = pos_of(node, best)
-        else:
-            continue  # union branch names ("FieldSpec") and the like
-    return best
+            path.append(str(part))
+        elif (
+            isinstance(node, LocDict)
+            and isinstance(part, str)
+            and part[:1].isalpha()
+            and "[" not in part
+            and part not in ("field", "group")
+        ):
+            path.append(part)  # a missing key: name it, keep the mapping's position
+    return best, ".".join(path)
+
+
+def _shown(path: Path, root: Path | None) -> str:
+    return str(path.relative_to(root)) if root and path.is_relative_to(root) else str(path)
 
 
 def _check_transforms(spec: FieldSpec, where: SourcePos | None) -> None:
@@ -133,19 +168,18 @@ def _check_transforms(spec: FieldSpec, where: SourcePos | None) -> None:
 
 def load_recipe(path: Path, selectors_dir: Path, display_root: Path | None = None) -> Recipe:
     """Load, validate and resolve a recipe file. Raises a located :class:`RecipeError`."""
-    shown = str(path.relative_to(display_root)) if display_root else str(path)
-    doc = load_located(path, shown)
+    doc = load_located(path, _shown(path, display_root))
     try:
         spec = RecipeSpec.model_validate(doc)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise RecipeError(f"{where}: {first['msg']}", _locate(doc, first["loc"])) from None
+        where, yaml_path = _locate(doc, first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        raise RecipeError(f"{yaml_path}: {message}" if yaml_path else message, where) from None
     sel_path = selectors_dir / f"{spec.selectors}.yaml"
     if not sel_path.exists():
         raise RecipeError(f"no selector file {sel_path}", doc.pos_of("selectors"))
-    sel_shown = str(sel_path.relative_to(display_root)) if display_root else str(sel_path)
-    selectors = load_selectors(sel_path, sel_shown)
+    selectors = load_selectors(sel_path, _shown(sel_path, display_root))
 
     fields: dict[str, FieldSpec] = {}
     groups: dict[str, GroupSpec] = {}
