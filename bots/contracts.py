@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -179,12 +180,25 @@ class Driver(ABC):
         """The text of each column element inside each row element."""
 
     @abstractmethod
-    def click_and_confirm(self, element: Element, expected: str | None) -> str | None:
-        """Click, accept the JavaScript confirm dialog that follows, return its text.
+    def submit(
+        self, button: Element, confirm: str | None, success: Element, errors: Element | None
+    ) -> list[str]:
+        """Press the register button and wait for the outcome.
 
-        A dialog whose text is not ``expected`` is dismissed and reported as a screen
-        change: the bot does not accept what it did not expect.
+        A confirm dialog is accepted only if its text is ``confirm``. Returns ``[]`` when
+        ``success`` appears, or the core system's rejection messages (the ``errors``
+        element's texts, or alerts). Raises TransientError on 5xx or an expired session,
+        ScreenChanged when the dialog is not the expected one.
         """
+
+    @abstractmethod
+    def popup(self, opener: Element, screen: Screen) -> AbstractContextManager[None]:
+        """Click ``opener``, work in the pop-up window it opens (``screen``) inside the
+        block, and wait for the window to close (a lookup's choice closes it)."""
+
+    @abstractmethod
+    def take_alerts(self) -> list[str]:
+        """Alert texts seen since the last call (legacy systems report errors that way)."""
 
     @abstractmethod
     def screenshot(self, path: Path, mask: Sequence[Element]) -> Path:

@@ -100,3 +100,7 @@ class TransientError(RenkeiError):
 
 class SessionExpired(TransientError):
     """The core system sent us back to its login screen."""
+
+
+class CoreUnavailable(TransientError):
+    """The core system answers 503 (maintenance, the nightly batch): pause this subsystem."""

@@ -43,6 +43,7 @@ def summary_dict(result: RunResult) -> dict[str, Any]:
         "needs_review": counts[OutcomeKind.NEEDS_REVIEW.value],
         "retry": counts[OutcomeKind.RETRY.value],
         "stopped": result.stopped,
+        "paused": result.paused,
         "drift": [d.__dict__ for d in result.drift],
         "report": str(result.report_path),
         "audit_log": str(result.audit_path),

@@ -69,6 +69,8 @@ def print_summary(result: RunResult) -> None:
     click.echo(f"  失敗 failed (retry/stop): {failed}")
     for system, why in result.stopped.items():
         click.echo(f"  停止 STOPPED {system}: {why}")
+    for system, why in result.paused.items():
+        click.echo(f"  休止 PAUSED {system}: {why}（後で再実行します）")
     for d in result.drift:
         click.echo(
             f"  セレクタのずれ drift: {d.system} {d.element}: {d.first_strategy} → {d.strategy}"

@@ -2,31 +2,49 @@
 
 Locating is where a vendor update shows first, so it is done with care:
 
-* every strategy of an element is tried at once (``locator.or_``), waiting for the page
-  rather than sleeping; then the first strategy in the file's order that matches is used;
-* a match by a strategy other than the first is *drift*, recorded for IT;
+* every strategy of an element is tried (first alone, then all at once with
+  ``locator.or_``), waiting for the page rather than sleeping; the first strategy in the
+  file's order that matches is used, and a match by a later one is *drift*, kept for IT;
 * no match, or an element that matches several times, raises a screen change naming the
-  screen, the element and every strategy tried, like Playwright's call log;
-* a login page where a work screen was expected means the session expired: transient.
+  screen, the element and every strategy tried, like Playwright's call log — unless the
+  page is the login screen (session expired) or the server answered 5xx (transient);
+* elements live where their screen says: the page, a named frame of a legacy frameset, or
+  a pop-up window opened by :meth:`popup`;
+* JavaScript dialogs are handled for the whole context: alerts are collected (legacy
+  systems report errors that way), a confirm is accepted only when its text is the one
+  the recipe expects;
+* お知らせ-style overlays declared as ``interrupts`` are closed whenever they block an
+  action (Playwright's locator handlers) and before every screenshot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from time import monotonic
 from typing import NoReturn
 
-from playwright.sync_api import Browser, BrowserContext, Dialog, Locator, Page
+from playwright.sync_api import Browser, BrowserContext, Dialog, Frame, Locator, Page, Response
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bots.contracts import Driver
-from bots.errors import RenkeiError, ScreenChanged, SelectorNotFound, SessionExpired, TransientError
-from bots.recipe.selectors import Element, Screen, SelectorSet, Strategy
+from bots.drivers.locating import Scope, strategy_locator
+from bots.errors import (
+    CoreUnavailable,
+    RenkeiError,
+    ScreenChanged,
+    SelectorNotFound,
+    SessionExpired,
+    TransientError,
+)
+from bots.recipe.selectors import Element, Interrupt, Screen, SelectorSet
 
-#: Whether clicking the element loads a new page: a link, or a button submitting its form.
-_NAVIGATES_JS = """e => (e.tagName === 'A' && !!e.getAttribute('href') && !e.getAttribute('href').startsWith('#'))
+#: Whether clicking the element loads a new document: a link, or a button submitting its form.
+_NAVIGATES_JS = """e => (e.tagName === 'A' && !!e.getAttribute('href')
+      && !e.getAttribute('href').startsWith('#') && !e.getAttribute('href').startsWith('javascript:'))
   || ((e.tagName === 'BUTTON' || e.tagName === 'INPUT') && e.type === 'submit' && !!e.form)"""
 
 
@@ -57,42 +75,148 @@ class PlaywrightDriver(Driver):
         self.credentials = credentials
         self.timeout_ms = timeout_ms
         self.drift: list[tuple[Element, int]] = []
+        self.interruptions: list[str] = []  # interrupts closed, for the audit trail
+        self._alerts: list[str] = []
+        self._confirms: list[str] = []
+        self._expected_confirm: str | None = None
+        self._server_errors: list[tuple[int, str]] = []
+        self._popup: Page | None = None
+        self._watched: set[int] = set()
         self.context: BrowserContext = browser.new_context(
             locale="ja-JP", viewport={"width": 1280, "height": 900}
         )
         self.context.set_default_timeout(timeout_ms)
+        self.context.on("page", self._watch)
         self.page: Page = self.context.new_page()
+        self._watch(self.page)
         self._login_screen = selectors.screen(selectors.login.screen)
 
-    # -- locating ---------------------------------------------------------------------
+    # -- events -----------------------------------------------------------------------
 
-    def _strategy_locator(self, scope: Page | Locator, s: Strategy) -> Locator:
-        match s.kind:
-            case "css":
-                return scope.locator(s.value)
-            case "xpath":
-                return scope.locator(f"xpath={s.value}")
-            case "label":
-                return scope.get_by_label(s.value, exact=s.exact)
-            case "role":
-                return scope.get_by_role(s.value, name=s.name, exact=s.exact)  # type: ignore[arg-type]
-            case "text":
-                return scope.get_by_text(s.value, exact=s.exact)
-            case "placeholder":
-                return scope.get_by_placeholder(s.value, exact=s.exact)
-        raise ValueError(f"unknown strategy {s.kind}")  # the loader prevents this
+    def _watch(self, page: Page) -> None:
+        if id(page) in self._watched:
+            return
+        self._watched.add(id(page))
+        page.on("dialog", self._on_dialog)
+        page.on("response", self._on_response)
+        for interrupt in self.selectors.interrupts:
+            for scope in [
+                page,
+                *(
+                    page.frame_locator(f"frame[name='{f}'], iframe[name='{f}']")
+                    for f in self.selectors.frames
+                ),
+            ]:
+                detect = strategy_locator(scope, interrupt.detect.strategies[0])  # type: ignore[arg-type]
+                close = strategy_locator(scope, interrupt.close.strategies[0])  # type: ignore[arg-type]
+                page.add_locator_handler(detect, self._closer(interrupt, close))
+
+    def _closer(self, interrupt: Interrupt, close: Locator):  # type: ignore[no-untyped-def]
+        def handler() -> None:
+            close.click()
+            self.interruptions.append(interrupt.name)
+
+        return handler
+
+    def _on_dialog(self, dialog: Dialog) -> None:
+        message = dialog.message
+        if dialog.type in ("confirm", "beforeunload"):
+            self._confirms.append(message)
+            expected = self._expected_confirm
+            if expected is not None and message.strip() == expected.strip():
+                dialog.accept()
+            else:
+                dialog.dismiss()  # never agree to what the recipe did not expect
+        else:
+            self._alerts.append(message)
+            dialog.dismiss() if dialog.type == "prompt" else dialog.accept()
+
+    def _on_response(self, response: Response) -> None:
+        if response.status >= 500 and response.request.resource_type in (
+            "document",
+            "xhr",
+            "fetch",
+        ):
+            self._server_errors.append((response.status, response.url))
+
+    def take_alerts(self) -> list[str]:
+        alerts, self._alerts = self._alerts, []
+        return alerts
+
+    def _raise_server_error(self) -> None:
+        if not self._server_errors:
+            return
+        status, url = self._server_errors[-1]
+        self._server_errors.clear()
+        path = url.removeprefix(self.base_url)
+        if status == 503:
+            raise CoreUnavailable(f"基幹システムが停止中です（HTTP 503、夜間バッチ等）: {path}")
+        raise TransientError(f"基幹システムがエラーを返しました（HTTP {status}）: {path}")
+
+    # -- where elements live ----------------------------------------------------------
+
+    def _scope_now(self, element: Element) -> Page | Frame | None:
+        """Where the element's screen is shown right now, without waiting; None if nowhere."""
+        screen = self.selectors.screens.get(element.screen)
+        page: Page | None = self.page
+        if screen is not None and screen.window:
+            page = self._popup if self._popup is not None and not self._popup.is_closed() else None
+        if page is None or screen is None or not screen.frame:
+            return page
+        return page.frame(name=screen.frame)
+
+    def _scope(self, element: Element) -> Page | Frame:
+        screen = self.selectors.screens.get(element.screen)
+        page = self.page
+        if screen is not None and screen.window:
+            if self._popup is None or self._popup.is_closed():
+                raise ScreenChanged(screen.name, element.name, "ポップアップ画面が開いていません")
+            page = self._popup
+        if screen is None or not screen.frame:
+            return page
+        frame = page.frame(name=screen.frame)
+        if frame is None:
+            try:
+                page.locator(
+                    f"frame[name='{screen.frame}'], iframe[name='{screen.frame}']"
+                ).first.wait_for(state="attached", timeout=self.timeout_ms)
+            except PlaywrightTimeout:
+                self._raise_not_found(element, [], page)
+            frame = page.frame(name=screen.frame)
+        if frame is None:
+            raise ScreenChanged(
+                screen.name, element.name, f"フレーム '{screen.frame}' がありません"
+            )
+        return frame
+
+    def _settle(self, scope: Page | Frame) -> None:
+        """Wait until the subsystem's busy indicator (spinner) is gone, if it has one."""
+        if self.selectors.busy is None:
+            return
+        for s in self.selectors.busy.strategies:
+            busy = strategy_locator(scope, s)
+            if busy.count():
+                try:
+                    busy.first.wait_for(state="hidden", timeout=self.timeout_ms)
+                except PlaywrightTimeout as exc:
+                    raise TransientError("基幹システムの読み込みが終わりません") from exc
 
     def _on_login_page(self) -> bool:
         marker = self._login_screen.marker
-        if marker is None or self._login_screen.name == "":
+        if marker is None:
             return False
-        return any(self._strategy_locator(self.page, s).count() for s in marker.strategies)
+        try:
+            return any(strategy_locator(self.page, s).count() for s in marker.strategies)
+        except PlaywrightError:
+            return False
 
     def locate(
         self, element: Element, *, many: bool = False, timeout: float | None = None
     ) -> Locator:
         """Find an element by its strategies, in order; see the module docstring."""
-        locators = [self._strategy_locator(self.page, s) for s in element.strategies]
+        scope = self._scope(element)
+        self._settle(scope)
+        locators = [strategy_locator(scope, s) for s in element.strategies]
         # Fast path: the page has settled and the first strategy finds exactly what we want.
         first = locators[0].count()
         if first == 1 or (first > 1 and many):
@@ -103,7 +227,7 @@ class PlaywrightDriver(Driver):
         try:
             combined.first.wait_for(state="attached", timeout=timeout or self.timeout_ms)
         except PlaywrightTimeout:
-            self._raise_not_found(element, locators)
+            self._raise_not_found(element, locators, scope)
         for index, loc in enumerate(locators):
             n = loc.count()
             if n == 0:
@@ -117,20 +241,26 @@ class PlaywrightDriver(Driver):
             if index > 0:
                 self.drift.append((element, index))
             return loc
-        self._raise_not_found(element, locators)
+        self._raise_not_found(element, locators, scope)
 
-    def _raise_not_found(self, element: Element, locators: list[Locator]) -> NoReturn:
+    def _raise_not_found(self, element: Element, locators: list[Locator], scope: Scope) -> NoReturn:
+        self._raise_server_error()
         if element.screen != self._login_screen.name and self._on_login_page():
             raise SessionExpired("基幹システムのセッションが切れました（ログイン画面に戻りました）")
-        tried = [
-            f"{s.describe()} → {loc.count()} 件"
-            for s, loc in zip(element.strategies, locators, strict=True)
-        ]
-        raise SelectorNotFound(element.screen, element.name, tried)
+        tried = []
+        for s, loc in zip(element.strategies, locators, strict=False):
+            try:
+                tried.append(f"{s.describe()} → {loc.count()} 件")
+            except PlaywrightError:
+                tried.append(f"{s.describe()} → 判定不能")
+        raise SelectorNotFound(
+            element.screen, element.name, tried or ["（画面の枠が見つかりません）"]
+        )
 
     # -- session and screens ----------------------------------------------------------
 
     def _open(self, path: str) -> None:
+        self._server_errors.clear()
         try:
             response = self.page.goto(self.base_url + path, wait_until="domcontentloaded")
         except PlaywrightTimeout as exc:
@@ -140,9 +270,8 @@ class PlaywrightDriver(Driver):
                 f"基幹システムに接続できません: {exc.message.splitlines()[0]}"
             ) from exc
         if response is not None and response.status >= 500:
-            raise TransientError(
-                f"基幹システムがエラーを返しました（HTTP {response.status}）: {path}"
-            )
+            self._server_errors.append((response.status, response.url))
+        self._raise_server_error()
 
     def ensure_session(self) -> None:
         if self.page.url.startswith(self.base_url) and not self._on_login_page():
@@ -154,8 +283,9 @@ class PlaywrightDriver(Driver):
         screen = self._login_screen
         self.fill(screen.elements[login.user], self.credentials.user)
         self.fill(screen.elements[login.password], self.credentials.password)
-        with self._navigation():
+        with self._navigation(self.page):
             self.locate(screen.elements[login.submit]).click()
+        self._raise_server_error()
         if self._on_login_page():
             raise LoginFailed(
                 "基幹システムにログインできません（職員ID・パスワードを確認してください）"
@@ -179,17 +309,27 @@ class PlaywrightDriver(Driver):
 
     # -- actions ------------------------------------------------------------------------
 
-    def _navigation(self):  # type: ignore[no-untyped-def]
-        return self.page.expect_navigation(wait_until="domcontentloaded", timeout=self.timeout_ms)
+    def _navigation(self, scope: Page | Frame):  # type: ignore[no-untyped-def]
+        return scope.expect_navigation(wait_until="domcontentloaded", timeout=self.timeout_ms)
 
     def click(self, element: Element) -> None:
         loc = self.locate(element)
-        navigates = loc.evaluate(_NAVIGATES_JS)
-        if navigates:
-            with self._navigation():
+        scope = self._scope(element)
+        self._server_errors.clear()
+        try:
+            if loc.evaluate(_NAVIGATES_JS):
+                with self._navigation(scope):
+                    loc.click()
+            else:
                 loc.click()
-        else:
-            loc.click()
+        except PlaywrightTimeout as exc:
+            self._raise_server_error()
+            raise TransientError(f"{element.qualified} を押した後、画面が応答しません") from exc
+        except PlaywrightError:
+            if self._popup is not None and self._popup.is_closed():
+                return  # the click closed its own pop-up window (a lookup choice): done
+            raise
+        self._raise_server_error()
 
     def fill(self, element: Element, value: str) -> None:
         loc = self.locate(element)
@@ -216,8 +356,9 @@ class PlaywrightDriver(Driver):
         return loc.inner_text()
 
     def count(self, element: Element) -> int:
+        scope = self._scope(element)
         for s in element.strategies:
-            n = self._strategy_locator(self.page, s).count()
+            n = strategy_locator(scope, s).count()
             if n:
                 return n
         return 0
@@ -225,56 +366,104 @@ class PlaywrightDriver(Driver):
     def read_rows(self, rows: Element, columns: Mapping[str, Element]) -> list[dict[str, str]]:
         if not self.count(rows):
             return []
-        row_loc = self.locate(rows, many=True)
         out = []
-        for row in row_loc.all():
+        for row in self.locate(rows, many=True).all():
             values = {"_text": row.inner_text().strip()}
             for key, col in columns.items():
-                cell = self._strategy_locator(row, col.strategies[0])
+                cell = strategy_locator(row, col.strategies[0])
                 values[key] = cell.first.inner_text().strip() if cell.count() else ""
             out.append(values)
         return out
 
-    def click_and_confirm(self, element: Element, expected: str | None) -> str | None:
-        loc = self.locate(element)
-        seen: list[str] = []
-
-        def on_dialog(dialog: Dialog) -> None:
-            seen.append(dialog.message)
-            if expected is None or dialog.message.strip() == expected.strip():
-                dialog.accept()
-            else:
-                dialog.dismiss()
-
-        self.page.once("dialog", on_dialog)
+    def submit(
+        self, button: Element, confirm: str | None, success: Element, errors: Element | None
+    ) -> list[str]:
+        loc = self.locate(button)
+        self._alerts.clear()
+        self._confirms.clear()
+        self._server_errors.clear()
+        self._expected_confirm = confirm
         try:
-            with self._navigation() as nav:
-                loc.click()
-        except PlaywrightTimeout as exc:
-            if seen and expected is not None and seen[0].strip() != expected.strip():
-                raise ScreenChanged(
-                    element.screen,
-                    element.name,
-                    f"想定外の確認ダイアログ「{seen[0]}」（想定「{expected}」）",
-                ) from exc
-            raise TransientError("登録ボタンの後、画面が遷移しません") from exc
-        response = nav.value
-        if response is not None and response.status >= 500:
-            raise TransientError(
-                f"登録時に基幹システムがエラーを返しました（HTTP {response.status}）"
-            )
-        if expected is not None and not seen:
+            loc.click()
+        finally:
+            self._expected_confirm = None
+        if self._confirms and confirm is not None and self._confirms[0].strip() != confirm.strip():
             raise ScreenChanged(
-                element.screen, element.name, "確認ダイアログが表示されませんでした"
+                button.screen,
+                button.name,
+                f"想定外の確認ダイアログ「{self._confirms[0]}」（想定「{confirm}」）",
             )
-        return seen[0] if seen else None
+        if confirm is not None and not self._confirms:
+            raise ScreenChanged(button.screen, button.name, "確認ダイアログが表示されませんでした")
+        deadline = monotonic() + self.timeout_ms / 1000
+        while True:
+            self._raise_server_error()
+            if self._alerts:
+                return self.take_alerts()
+            try:
+                if self.count(success):
+                    return []
+                if errors is not None and self.count(errors):
+                    rows = self.read_rows(errors, {})
+                    return [r["_text"] for r in rows if r["_text"]] or ["（内容なし）"]
+                if self._on_login_page():
+                    raise SessionExpired("登録の途中でセッションが切れました（登録されていません）")
+                waiting = strategy_locator(self._scope(success), success.strategies[0])
+                waiting.first.wait_for(state="attached", timeout=250)
+            except (PlaywrightTimeout, PlaywrightError):
+                pass  # the page is between documents: look again
+            if monotonic() > deadline:
+                self._raise_server_error()
+                raise TransientError("登録ボタンの後、結果が表示されません")
+
+    @contextmanager
+    def popup(self, opener: Element, screen: Screen) -> Iterator[None]:
+        loc = self.locate(opener)
+        with self.page.expect_popup(timeout=self.timeout_ms) as info:
+            loc.click()
+        popup = info.value
+        popup.wait_for_load_state("domcontentloaded")
+        self._popup = popup
+        try:
+            self.expect_screen(screen)
+            yield
+            if not popup.is_closed():
+                popup.wait_for_event("close", timeout=self.timeout_ms)
+        finally:
+            self._popup = None
+            if not popup.is_closed():
+                popup.close()
+
+    def clear_interrupts(self) -> None:
+        """Close declared overlays now (before a screenshot, which must show the screen)."""
+        scopes: list[Page | Frame] = [self.page, *self.page.frames[1:]]
+        for interrupt in self.selectors.interrupts:
+            for scope in scopes:
+                detect = strategy_locator(scope, interrupt.detect.strategies[0])
+                if detect.count() and detect.first.is_visible():
+                    strategy_locator(scope, interrupt.close.strategies[0]).first.click()
+                    detect.first.wait_for(state="hidden", timeout=self.timeout_ms)
+                    self.interruptions.append(interrupt.name)
 
     def screenshot(self, path: Path, mask: Sequence[Element]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        masks = [self._strategy_locator(self.page, s) for e in mask for s in e.strategies]
-        self.page.screenshot(
-            path=str(path), full_page=True, mask=masks, mask_color="#000000", animations="disabled"
-        )
+        page = self._popup if self._popup is not None and not self._popup.is_closed() else self.page
+        try:
+            self.clear_interrupts()
+            masks = []
+            for element in mask:
+                scope = self._scope_now(element)
+                if scope is not None and (scope is page or getattr(scope, "page", None) is page):
+                    masks += [strategy_locator(scope, s) for s in element.strategies]
+            page.screenshot(
+                path=str(path),
+                full_page=True,
+                mask=masks,
+                mask_color="#000000",
+                animations="disabled",
+            )
+        except PlaywrightError as exc:
+            raise TransientError(f"画面を保存できません: {exc.message.splitlines()[0]}") from exc
         return path
 
     def close(self) -> None:

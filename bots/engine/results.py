@@ -58,6 +58,7 @@ class RunResult:
     ended_at: datetime | None = None
     items: list[ItemResult] = field(default_factory=list)
     stopped: dict[str, str] = field(default_factory=dict)  # system → why the bot stopped
+    paused: dict[str, str] = field(default_factory=dict)  # system → closed (503): try later
     drift: list[Drift] = field(default_factory=list)
     skipped_reason: str | None = None  # the run did not start (another run holds the lock)
     audit_last_hash: str | None = None  # the audit chain's final hash, kept outside the file

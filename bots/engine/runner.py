@@ -41,7 +41,13 @@ from bots.drivers.playwright_web import Credentials, LoginFailed, PlaywrightDriv
 from bots.engine.results import Drift, ItemResult, RunResult
 from bots.engine.runtime import AppRuntime
 from bots.engine.values import compute_values
-from bots.errors import BusinessError, RenkeiError, ScreenChanged, TransientError
+from bots.errors import (
+    BusinessError,
+    CoreUnavailable,
+    RenkeiError,
+    ScreenChanged,
+    TransientError,
+)
 from bots.queue.sql import LeaseLost, utcnow
 from bots.recipe.model import Recipe
 from bots.steps.registry import Step
@@ -137,7 +143,11 @@ class Engine:
             with ExitStack() as stack:
                 systems = _Systems(stack, self.settings)
                 for recipe in recipes:
-                    while (limit is None or done < limit) and recipe.system not in result.stopped:
+                    while (
+                        (limit is None or done < limit)
+                        and recipe.system not in result.stopped
+                        and recipe.system not in result.paused
+                    ):
                         claim = self.queue.claim(
                             self.runner, procedure=recipe.procedure, lease=self.settings.lease
                         )
@@ -209,6 +219,8 @@ class Engine:
                 OutcomeKind.NEEDS_REVIEW, reason=exc.reason, core_message=exc.core_message
             )
         except TransientError as exc:
+            if isinstance(exc, CoreUnavailable):
+                result.paused[recipe.system] = str(exc)
             outcome = Outcome(
                 OutcomeKind.RETRY,
                 reason=f"一時的なエラー: {exc}",
@@ -289,6 +301,17 @@ class Engine:
                 )
             )
         driver.drift.clear()
+        for name in getattr(driver, "interruptions", []):
+            audit.emit(
+                AuditEvent(
+                    step="interrupt",
+                    outcome="closed",
+                    element=name,
+                    detail=f"{recipe.system}: 割り込み画面（{name}）を閉じました",
+                )
+            )
+        if hasattr(driver, "interruptions"):
+            driver.interruptions.clear()
 
     def _release(self, claim: Claim, outcome: Outcome, audit: AuditTrail) -> None:
         try:

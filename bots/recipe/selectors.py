@@ -23,7 +23,10 @@ Format::
           child_name: "#child_name_{index}"           # parameters filled per repeated row
 
 A string is a CSS selector; a mapping lists strategies in order (``css``, ``label``,
-``role`` + ``name``, ``text``, ``placeholder``, ``xpath``) with the flags ``sensitive``
+``role`` + ``name``, ``text``, ``placeholder``, ``xpath``; for legacy table layouts
+without ids or labels: ``cell`` — the form control in the cell right of the cell with
+this text, ``cell_text`` — that cell itself, ``column`` — inside a row, the cell under
+the header with this text) with the flags ``sensitive``
 (masked in screenshots, never logged) and ``within`` (a column inside each row of another
 element); a list gives one strategy per item.
 """
@@ -39,7 +42,17 @@ from typing import Any
 from bots.errors import RecipeError, SourcePos
 from bots.recipe.yamlpos import LocDict, LocList, load_located, pos_of
 
-STRATEGY_KINDS = ("css", "label", "role", "text", "placeholder", "xpath")
+STRATEGY_KINDS = (
+    "css",
+    "label",
+    "role",
+    "text",
+    "placeholder",
+    "xpath",
+    "cell",
+    "cell_text",
+    "column",
+)
 _FLAGS = ("sensitive", "within", "name", "exact")
 
 
@@ -93,10 +106,27 @@ class Element:
 
 @dataclass(frozen=True)
 class Screen:
+    """A screen of the core system.
+
+    ``frame`` names the frame the screen is shown in (legacy framesets); ``window`` names
+    the pop-up window it opens in (lookups), so the driver knows where to look.
+    """
+
     name: str
     url: str | None
     marker: Element | None
     elements: dict[str, Element] = field(default_factory=dict)
+    frame: str | None = None
+    window: str | None = None
+
+
+@dataclass(frozen=True)
+class Interrupt:
+    """Something that pops up over any screen and must be closed first (お知らせ)."""
+
+    name: str
+    detect: Element
+    close: Element
 
 
 @dataclass(frozen=True)
@@ -116,6 +146,9 @@ class SelectorSet:
     path: Path
     screens: dict[str, Screen]
     login: LoginSpec
+    busy: Element | None = None  # a spinner: wait until it is gone before looking
+    interrupts: tuple[Interrupt, ...] = ()
+    frames: tuple[str, ...] = ()  # frame names used by any screen
 
     def screen(self, name: str) -> Screen:
         try:
@@ -165,6 +198,8 @@ def _strategy_from_mapping(node: LocDict, where: SourcePos) -> list[Strategy]:
             raise RecipeError(f"unknown locator strategy '{key}'{hint}", node.pos_of(key))
         if not isinstance(value, str) or not value:
             raise RecipeError(f"'{key}' needs a text value", node.pos_of(key))
+        if key in ("cell", "cell_text", "column") and '"' in value:
+            raise RecipeError(f"'{key}' text cannot contain a double quote", node.pos_of(key))
         name = node.get("name") if key == "role" else None
         out.append(Strategy(key, str(value), str(name) if name else None, bool(node.get("exact"))))
     if not out:
@@ -212,7 +247,7 @@ def load_selectors(path: Path, display_name: str | None = None) -> SelectorSet:
         where = screens_node.pos_of(sname)
         if not isinstance(snode, LocDict):
             raise RecipeError(f"screen '{sname}' is a mapping", where)
-        unknown = set(snode) - {"url", "marker", "elements", "title"}
+        unknown = set(snode) - {"url", "marker", "elements", "title", "frame", "window"}
         if unknown:
             key = sorted(unknown)[0]
             raise RecipeError(f"unknown screen key '{key}'", snode.pos_of(key))
@@ -226,7 +261,9 @@ def load_selectors(path: Path, display_name: str | None = None) -> SelectorSet:
             else None
         )
         url = str(snode["url"]) if snode.get("url") else None
-        screens[sname] = Screen(sname, url, marker, elements)
+        frame = str(snode["frame"]) if snode.get("frame") else None
+        window = str(snode["window"]) if snode.get("window") else None
+        screens[sname] = Screen(sname, url, marker, elements, frame, window)
     for screen in screens.values():
         for el in screen.elements.values():
             if el.within and el.within not in screen.elements:
@@ -244,6 +281,31 @@ def load_selectors(path: Path, display_name: str | None = None) -> SelectorSet:
             raise RecipeError(
                 _unknown("login element", part, screens[login.screen].elements), login_node.pos
             )
+    unknown_top = set(doc) - {"system", "title", "login", "screens", "busy", "interrupts"}
+    if unknown_top:
+        key = sorted(unknown_top)[0]
+        raise RecipeError(f"unknown key '{key}'", doc.pos_of(key))
+    busy = _parse_element("*", "busy", doc["busy"], doc.pos_of("busy")) if "busy" in doc else None
+    interrupts = []
+    for iname, inode in (doc.get("interrupts") or LocDict()).items():
+        where = doc["interrupts"].pos_of(iname)
+        if not isinstance(inode, LocDict) or set(inode) != {"detect", "close"}:
+            raise RecipeError(f"interrupt '{iname}' needs exactly 'detect' and 'close'", where)
+        interrupts.append(
+            Interrupt(
+                str(iname),
+                _parse_element("*", f"{iname}.detect", inode["detect"], inode.pos_of("detect")),
+                _parse_element("*", f"{iname}.close", inode["close"], inode.pos_of("close")),
+            )
+        )
+    frames = tuple(sorted({s.frame for s in screens.values() if s.frame}))
     return SelectorSet(
-        str(doc["system"]), str(doc.get("title", doc["system"])), path, screens, login
+        str(doc["system"]),
+        str(doc.get("title", doc["system"])),
+        path,
+        screens,
+        login,
+        busy,
+        tuple(interrupts),
+        frames,
     )

@@ -302,8 +302,10 @@ class VerifyIdentity(Step):
         if self.rows is not None:
             found = rt.driver.read_rows(self.rows, {e.name: e for e, _ in self.checks})
             if not found:
+                said = "／".join(rt.driver.take_alerts())
                 raise IdentityMismatch(
-                    "基幹システムに該当する住民が見つかりません（宛名番号を確認してください）"
+                    "基幹システムに該当する住民が見つかりません（宛名番号を確認してください）",
+                    said or None,
                 )
             if len(found) > 1:
                 raise IdentityMismatch(
@@ -392,50 +394,64 @@ class Register(Step):
     """``register: {button, confirm, errors, success}`` — press 登録, the point of no return.
 
     The engine is told first (the queue records ``keying``), the confirm dialog must say
-    exactly ``confirm``, and afterwards either the ``success`` screen shows or the
-    ``errors`` element carries the core system's rejection, which becomes the reason.
+    exactly ``confirm``, and then the driver waits for the outcome: the ``success`` screen
+    (or element, e.g. a toast), or the core system's rejection — the ``errors`` element's
+    texts, or alert dialogs on legacy systems — which becomes the reason for review.
     """
 
     name = "register"
     button: Element
     confirm: str | None
-    errors: Element
-    success: Screen
+    errors: Element | None
+    success: Element
+    success_screen: Screen | None
 
     @classmethod
     def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
         check_keys(node, {cls.name})
         spec = _mapping(arg, node, cls.name)
         check_keys(spec, {"button", "confirm", "errors", "success"})
-        for key in ("button", "errors", "success"):
+        for key in ("button", "success"):
             if key not in spec:
                 raise RecipeError(f"'register' needs '{key}'", spec.pos)
         confirm = str(spec["confirm"]) if spec.get("confirm") else None
+        errors = ctx.element(spec["errors"], spec.pos_of("errors")) if "errors" in spec else None
+        target = str(spec["success"])
+        screen: Screen | None = None
+        if "." in target:  # an element, e.g. a toast
+            success = ctx.element(spec["success"], spec.pos_of("success"))
+        else:
+            screen = ctx.screen(spec["success"], spec.pos_of("success"))
+            if screen.marker is None:
+                raise RecipeError(
+                    f"screen '{screen.name}' has no marker to recognise it", spec.pos_of("success")
+                )
+            success = screen.marker
         return cls(
-            ctx.element(spec["button"], spec.pos_of("button")),
-            confirm,
-            ctx.element(spec["errors"], spec.pos_of("errors")),
-            ctx.screen(spec["success"], spec.pos_of("success")),
+            ctx.element(spec["button"], spec.pos_of("button")), confirm, errors, success, screen
         )
 
     def run(self, rt: Runtime) -> None:
         rt.before_register()
-        dialog = rt.driver.click_and_confirm(self.button, self.confirm)
-        rt.record(self, element=self.button, detail=f"confirm: {dialog}")
-        if rt.driver.count(self.errors):
-            rows = rt.driver.read_rows(self.errors, {})
-            messages = [r["_text"] for r in rows if r.get("_text")]
+        messages = rt.driver.submit(self.button, self.confirm, self.success, self.errors)
+        rt.record(self, element=self.button, detail="rejected" if messages else "accepted")
+        if messages:
             raise CoreRejected("基幹システムが登録を受け付けませんでした", " / ".join(messages))
-        rt.driver.expect_screen(self.success)
+        if self.success_screen is not None:
+            rt.driver.expect_screen(self.success_screen)
 
 
 @register
 @dataclass
 class Read(Step):
-    """``read: {screen.element: name}`` — take a value off the screen (受付番号)."""
+    """``read: {screen.element: name}`` — take a value off the screen (受付番号).
+
+    The value may be ``{into: name, pattern: "BH[0-9]{8}"}`` to pick the part of the text
+    that matters (a toast says more than the number); no match is a screen change.
+    """
 
     name = "read"
-    pairs: list[tuple[Element, str]]
+    pairs: list[tuple[Element, str, re.Pattern[str] | None]]
 
     @classmethod
     def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
@@ -443,14 +459,68 @@ class Read(Step):
         spec = _mapping(arg, node, cls.name)
         pairs = []
         for key, value in spec.items():
-            pairs.append((ctx.element(key, spec.pos_of(key)), str(value)))
+            pattern = None
+            if isinstance(value, LocDict):
+                check_keys(value, {"into", "pattern"})
+                try:
+                    pattern = re.compile(str(value["pattern"])) if "pattern" in value else None
+                except re.error as exc:
+                    raise RecipeError(f"bad pattern: {exc}", value.pos_of("pattern")) from None
+                value = value.get("into")
+            if not value:
+                raise RecipeError("say which value to read into", spec.pos_of(key))
+            pairs.append((ctx.element(key, spec.pos_of(key)), str(value), pattern))
             ctx.names.add(str(value))
         return cls(pairs)
 
     def run(self, rt: Runtime) -> None:
-        for element, name in self.pairs:
+        for element, name, pattern in self.pairs:
             text = rt.driver.read_text(element).strip()
+            if pattern is not None:
+                found = pattern.search(text)
+                text = found.group(0) if found else ""
             if not text:
-                raise ScreenChanged(element.screen, element.name, "値が空です")
+                raise ScreenChanged(element.screen, element.name, "値が読み取れません")
             rt.set_value(name, text)
             rt.record(self, element=element, value=text)
+
+
+@register
+@dataclass
+class Popup(Step):
+    """``popup: screen`` with ``open: element`` and ``steps:`` — work in a pop-up window.
+
+    Legacy lookups (主治医検索) open a window whose choice fills the parent form and
+    closes it; the steps inside act on the pop-up, and the step waits for it to close.
+    """
+
+    name = "popup"
+    screen: Screen
+    opener: Element
+    steps: list[Step]
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name, "open", "steps"})
+        screen = ctx.screen(arg, node.pos)
+        if not screen.window:
+            raise RecipeError(
+                f"screen '{screen.name}' is not a pop-up window (set 'window:')",
+                pos_of(arg, node.pos),
+            )
+        if "open" not in node:
+            raise RecipeError(
+                "'popup' needs 'open': the element that opens it", node.pos_of(cls.name)
+            )
+        opener = ctx.element(node["open"], node.pos_of("open"))
+        return cls(screen, opener, parse_steps(node.get("steps"), ctx, node.pos_of(cls.name)))
+
+    def children(self) -> list[Step]:
+        return list(self.steps)
+
+    def run(self, rt: Runtime) -> None:
+        with rt.driver.popup(rt.bind(self.opener), self.screen):
+            rt.record(self, element=self.opener, detail=f"opened {self.screen.name}")
+            for step in self.steps:
+                step.run(rt)
+        rt.record(self, detail=f"closed {self.screen.name}")

@@ -1,0 +1,56 @@
+"""Turning one locator strategy into a Playwright locator, in any scope.
+
+Kept apart from the driver because it is pure translation: a ``Strategy`` from the
+selector file and a scope (page, frame, pop-up page or table row) give a ``Locator``.
+The legacy strategies are XPath, because the only thing a table layout without ids or
+labels offers is the text of the neighbouring cell or of the column header.
+"""
+
+from __future__ import annotations
+
+from playwright.sync_api import Frame, Locator, Page
+
+from bots.recipe.selectors import Strategy
+
+Scope = Page | Frame | Locator
+
+_CELL = "*[self::td or self::th]"
+_CONTROL = "*[self::input[not(@type='hidden')] or self::select or self::textarea]"
+
+
+def cell_xpath(text: str) -> str:
+    """The cell to the right of the cell whose whole text is ``text``."""
+    return f'//{_CELL}[normalize-space(.)="{text}"]/following-sibling::{_CELL}[1]'
+
+
+def column_xpath(header: str) -> str:
+    """Relative to a row: the cell under the header ``header`` of the row's own table.
+
+    The predicate on the header's existence matters: without it, a renamed header would
+    make ``count(...)+1`` equal 1 and silently select the first column.
+    """
+    header_cell = f'ancestor::table[1]//tr[1]/{_CELL}[normalize-space(.)="{header}"]'
+    return f"./{_CELL}[{header_cell}][count({header_cell}/preceding-sibling::{_CELL})+1]"
+
+
+def strategy_locator(scope: Scope, s: Strategy) -> Locator:
+    match s.kind:
+        case "css":
+            return scope.locator(s.value)
+        case "xpath":
+            return scope.locator(f"xpath={s.value}")
+        case "label":
+            return scope.get_by_label(s.value, exact=s.exact)
+        case "role":
+            return scope.get_by_role(s.value, name=s.name, exact=s.exact)  # type: ignore[arg-type]
+        case "text":
+            return scope.get_by_text(s.value, exact=s.exact)
+        case "placeholder":
+            return scope.get_by_placeholder(s.value, exact=s.exact)
+        case "cell":
+            return scope.locator(f"xpath={cell_xpath(s.value)}//{_CONTROL}")
+        case "cell_text":
+            return scope.locator(f"xpath={cell_xpath(s.value)}")
+        case "column":
+            return scope.locator(f"xpath={column_xpath(s.value)}")
+    raise ValueError(f"unknown strategy {s.kind}")  # the loader prevents this
