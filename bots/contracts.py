@@ -143,6 +143,7 @@ class Driver(ABC):
     """
 
     drift: list[tuple[Element, int]]  # (element, index of the strategy that matched)
+    interruptions: list[str]  # names of overlays (お知らせ) the driver closed
 
     @abstractmethod
     def ensure_session(self) -> None:

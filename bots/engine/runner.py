@@ -301,7 +301,7 @@ class Engine:
                 )
             )
         driver.drift.clear()
-        for name in getattr(driver, "interruptions", []):
+        for name in driver.interruptions:
             audit.emit(
                 AuditEvent(
                     step="interrupt",
@@ -310,8 +310,7 @@ class Engine:
                     detail=f"{recipe.system}: 割り込み画面（{name}）を閉じました",
                 )
             )
-        if hasattr(driver, "interruptions"):
-            driver.interruptions.clear()
+        driver.interruptions.clear()
 
     def _release(self, claim: Claim, outcome: Outcome, audit: AuditTrail) -> None:
         try:
