@@ -16,7 +16,7 @@ import json
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from bots.contracts import Status
@@ -71,6 +71,36 @@ def post_residents(core_url: str, residents: list[dict[str, Any]]) -> None:
             f"模擬基幹システム（{core_url}）に住民を登録できません: {exc}. "
             "--testing 付きで起動していますか？"
         ) from exc
+
+
+def seed_boshi(db: Database, n: int) -> int:
+    """妊娠の届出 for the women among the first ``n`` demo residents; returns how many new."""
+    from bots.demo.procedures import boshi_application
+
+    created = 0
+    with db.session() as s:
+        for i, (resident, _) in enumerate(make_dataset(n)):
+            if resident["gender"] != "女":
+                continue
+            app_id = f"BH-2026-{i + 1:06d}"
+            if s.get(ApplicationRow, app_id) is not None:
+                continue
+            data = boshi_application(resident, i)
+            received = datetime.combine(date.fromisoformat(data["notification_date"]), time(10, 0))
+            s.add(
+                ApplicationRow(
+                    id=app_id,
+                    procedure="boshi_ninshin",
+                    received_at=received,
+                    status=Status.RESOLVED.value,
+                    atena_no=resident["atena_no"],
+                    data=data,
+                    attempts=0,
+                    needs_verification=False,
+                )
+            )
+            created += 1
+    return created
 
 
 def seed(

@@ -221,6 +221,8 @@ class PlaywrightDriver(Driver):
         first = locators[0].count()
         if first == 1 or (first > 1 and many):
             return locators[0]
+        if first > 1 and element.latest:
+            return locators[0].last
         combined = locators[0]
         for other in locators[1:]:
             combined = combined.or_(other)
@@ -232,7 +234,9 @@ class PlaywrightDriver(Driver):
             n = loc.count()
             if n == 0:
                 continue
-            if n > 1 and not many:
+            if n > 1 and element.latest:
+                loc = loc.last
+            elif n > 1 and not many:
                 raise ScreenChanged(
                     element.screen,
                     element.name,
@@ -317,7 +321,7 @@ class PlaywrightDriver(Driver):
         scope = self._scope(element)
         self._server_errors.clear()
         try:
-            if loc.evaluate(_NAVIGATES_JS):
+            if not self.selectors.single_page and loc.evaluate(_NAVIGATES_JS):
                 with self._navigation(scope):
                     loc.click()
             else:
@@ -357,6 +361,7 @@ class PlaywrightDriver(Driver):
 
     def count(self, element: Element) -> int:
         scope = self._scope(element)
+        self._settle(scope)
         for s in element.strategies:
             n = strategy_locator(scope, s).count()
             if n:
@@ -379,6 +384,7 @@ class PlaywrightDriver(Driver):
         self, button: Element, confirm: str | None, success: Element, errors: Element | None
     ) -> list[str]:
         loc = self.locate(button)
+        already = self.count(success)  # toasts of earlier registrations may still show
         self._alerts.clear()
         self._confirms.clear()
         self._server_errors.clear()
@@ -401,7 +407,7 @@ class PlaywrightDriver(Driver):
             if self._alerts:
                 return self.take_alerts()
             try:
-                if self.count(success):
+                if self.count(success) > already:
                     return []
                 if errors is not None and self.count(errors):
                     rows = self.read_rows(errors, {})
@@ -409,7 +415,7 @@ class PlaywrightDriver(Driver):
                 if self._on_login_page():
                     raise SessionExpired("登録の途中でセッションが切れました（登録されていません）")
                 waiting = strategy_locator(self._scope(success), success.strategies[0])
-                waiting.first.wait_for(state="attached", timeout=250)
+                waiting.nth(already).wait_for(state="attached", timeout=250)
             except (PlaywrightTimeout, PlaywrightError):
                 pass  # the page is between documents: look again
             if monotonic() > deadline:

@@ -40,7 +40,7 @@ def _one(
     prefix: str = "",
 ) -> Any:
     label = prefix + (spec.label or name)
-    if spec.when is not None and _empty(lookup(data, spec.when)):
+    if spec.when is not None and not lookup(data, spec.when):  # absent, empty, or false
         return None
     raw = (
         Template(spec.value).render(scope)

@@ -53,7 +53,7 @@ STRATEGY_KINDS = (
     "cell_text",
     "column",
 )
-_FLAGS = ("sensitive", "within", "name", "exact")
+_FLAGS = ("sensitive", "within", "name", "exact", "latest")
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,7 @@ class Element:
     strategies: tuple[Strategy, ...]
     sensitive: bool = False
     within: str | None = None  # row element this one is a column of
+    latest: bool = False  # several may show (toasts): the newest, last in the page, counts
     pos: SourcePos | None = None
     params: tuple[str, ...] = ()
 
@@ -149,6 +150,7 @@ class SelectorSet:
     busy: Element | None = None  # a spinner: wait until it is gone before looking
     interrupts: tuple[Interrupt, ...] = ()
     frames: tuple[str, ...] = ()  # frame names used by any screen
+    single_page: bool = False  # a JavaScript app: clicks never load a new document
 
     def screen(self, name: str) -> Screen:
         try:
@@ -208,7 +210,7 @@ def _strategy_from_mapping(node: LocDict, where: SourcePos) -> list[Strategy]:
 
 
 def _parse_element(screen: str, name: str, node: Any, where: SourcePos) -> Element:
-    sensitive, within = False, None
+    sensitive, within, latest = False, None, False
     strategies: list[Strategy] = []
     if isinstance(node, str):
         strategies = [Strategy("css", str(node))]
@@ -225,10 +227,13 @@ def _parse_element(screen: str, name: str, node: Any, where: SourcePos) -> Eleme
         strategies = _strategy_from_mapping(node, node.pos)
         sensitive = bool(node.get("sensitive"))
         within = str(node["within"]) if node.get("within") else None
+        latest = bool(node.get("latest"))
     else:
         raise RecipeError("an element is a CSS string, a mapping or a list", where)
     strats = tuple(strategies)
-    return Element(screen, name, strats, sensitive, within, pos_of(node, where), _params(strats))
+    return Element(
+        screen, name, strats, sensitive, within, latest, pos_of(node, where), _params(strats)
+    )
 
 
 def load_selectors(path: Path, display_name: str | None = None) -> SelectorSet:
@@ -281,7 +286,15 @@ def load_selectors(path: Path, display_name: str | None = None) -> SelectorSet:
             raise RecipeError(
                 _unknown("login element", part, screens[login.screen].elements), login_node.pos
             )
-    unknown_top = set(doc) - {"system", "title", "login", "screens", "busy", "interrupts"}
+    unknown_top = set(doc) - {
+        "system",
+        "title",
+        "login",
+        "screens",
+        "busy",
+        "interrupts",
+        "single_page",
+    }
     if unknown_top:
         key = sorted(unknown_top)[0]
         raise RecipeError(f"unknown key '{key}'", doc.pos_of(key))
@@ -308,4 +321,5 @@ def load_selectors(path: Path, display_name: str | None = None) -> SelectorSet:
         busy,
         tuple(interrupts),
         frames,
+        bool(doc.get("single_page", False)),
     )
