@@ -8,10 +8,11 @@ from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from . import auth, faults, security, testing_api, views
+from . import auth, faults, faults_admin, security, testing_api, views
 from .boshi import bp as boshi_bp
-from .kaigo import bp as kaigo_bp
 from .db import open_engine
+from .kaigo import bp as kaigo_bp
+from .layouts import KosodateLayout, kosodate_layout
 from .services import STORE_KEY
 from .store import Store
 from .validation import ACCOUNT_TYPES, COHABITATIONS, MAX_CHILDREN, RELATIONS
@@ -31,11 +32,14 @@ def create_app(
     session_timeout: int = 900,
     secret_key: str | None = None,
     fault_settings: faults.FaultSettings | None = None,
+    admin: bool = False,
 ) -> Flask:
     """Build the app on its own SQLite file (created with tables and clerks if missing).
 
     Without a ``secret_key`` a random one is made, so a restart logs every clerk out, as
-    many real systems do. ``testing`` adds the ``/_testing`` endpoints.
+    many real systems do. ``testing`` adds the ``/_testing`` endpoints; ``admin`` or
+    ``testing`` adds the operator's ``/_admin/faults`` endpoint. ``fault_settings`` are the
+    faults at start-up (all off by default; see docs/mock-core-faults.md).
     """
     app = Flask(__name__)
     app.config.update(
@@ -44,6 +48,7 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
         MOCK_CORE_TESTING=testing,
+        MOCK_CORE_ADMIN=admin or testing,
     )
     app.extensions[STORE_KEY] = Store(open_engine(db_path))
 
@@ -55,8 +60,13 @@ def create_app(
         max_children=MAX_CHILDREN,
     )
     app.jinja_env.filters["wareki"] = to_wareki
+    faults.install(app, fault_settings)  # its before-request hook goes first (maintenance)
     security.install(app)
-    faults.install(app, fault_settings)
+
+    @app.context_processor
+    def layout_context() -> dict[str, KosodateLayout]:
+        """The 子育て layout variant to render (ids, labels, footer version)."""
+        return {"kosodate_layout": kosodate_layout()}
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
@@ -64,6 +74,8 @@ def create_app(
     app.register_blueprint(boshi_bp)
     if testing:
         app.register_blueprint(testing_api.bp)
+    if admin or testing:
+        app.register_blueprint(faults_admin.bp)
 
     @app.route("/healthz")
     def healthz() -> Response:

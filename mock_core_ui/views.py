@@ -1,7 +1,9 @@
 """The clerk screens: 業務メニュー, 宛名検索, 認定請求 登録/完了, 照会.
 
 Views only read the request, call validation and the store, and render; every rule is in
-``validation.py`` and every query in ``store.py``.
+``validation.py`` and every query in ``store.py``. The entry and inquiry screens come in the
+layout variant chosen by the faults (``layouts.py``): fields are read back under their
+standard names whatever the layout.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import datetime as dt
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from .faults import register_should_fail
+from .layouts import SUBSYSTEM, kosodate_layout
 from .services import store
 from .validation import ClaimForm, validate_claim
 from .wareki import WarekiError, from_wareki
@@ -20,6 +24,7 @@ bp = Blueprint("views", __name__)
 SEARCH_FIELDS = ("atena_no", "kana_name", "birth_era", "birth_year", "birth_month", "birth_day")
 INQUIRY_FIELDS = ("inq_atena_no", "inq_remarks")
 NO_RESIDENT = "宛名番号に該当する住民が見つかりません。"
+REGISTER_FAILED = "システムエラーが発生しました。（E-500）しばらくしてから再度お試しください。"
 
 
 @bp.route("/")
@@ -75,8 +80,13 @@ def nintei_new() -> str:
 
 @bp.route("/jidou/nintei", methods=["POST"])
 def nintei_register() -> str | Response:
-    """Validate and store a claim; on any error the form comes back as typed, nothing stored."""
-    form = ClaimForm.from_mapping(request.form)
+    """Validate and store a claim; on any error the form comes back as typed, nothing stored.
+
+    A register fault (``register_500_rate``) answers 500 first of all, before any write.
+    """
+    if register_should_fail(SUBSYSTEM):
+        abort(500, description=REGISTER_FAILED)
+    form = ClaimForm.from_mapping(kosodate_layout().to_standard(request.form))
     resident = store().get_resident(form.atena_no) if form.atena_no else None
     if resident is None:
         abort(404, description=NO_RESIDENT)
@@ -98,7 +108,8 @@ def nintei_result(receipt_no: str) -> str:
 @bp.route("/jidou/inquiry")
 def inquiry() -> str:
     """照会 by 宛名番号 (exact) and/or 備考 (partial); never a full listing."""
-    values = {key: request.args.get(key, "").strip() for key in INQUIRY_FIELDS}
+    args = kosodate_layout().to_standard(request.args)
+    values = {key: args.get(key, "").strip() for key in INQUIRY_FIELDS}
     results = None
     if values["inq_atena_no"] or values["inq_remarks"]:
         results = store().inquire(values["inq_atena_no"], values["inq_remarks"])

@@ -1,8 +1,11 @@
-"""母子保健 subsystem: a single-page app rendered from a JSON API. STUB."""
+"""母子保健 subsystem (妊娠の届出): a single-page app drawn by JavaScript from a JSON API.
+
+Another vendor's product in the same mock: see ``docs/mock-core-boshi.md`` for the screen
+contract. ``bp`` is registered by ``mock_core_ui.app.create_app``.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from .views import bp
 
-bp = Blueprint("boshi", __name__, url_prefix="/boshi", template_folder="templates",
-               static_folder="static", static_url_path="/static")
+__all__ = ["bp"]

@@ -1,7 +1,11 @@
-"""介護保険 subsystem: a legacy vendor's screens (frameset, tables, Shift_JIS). STUB."""
+"""介護保険 subsystem: a legacy vendor's screens (frameset, tables, Shift_JIS).
+
+Screen contract: ``docs/mock-core-kaigo.md``. The blueprint ``bp`` (url prefix ``/kaigo``)
+creates its own tables on the app's SQLite engine when it is registered.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from .views import bp
 
-bp = Blueprint("kaigo", __name__, url_prefix="/kaigo", template_folder="templates")
+__all__ = ["bp"]
