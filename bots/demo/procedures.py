@@ -41,3 +41,58 @@ def boshi_application(
         "occupation": rng.choice(OCCUPATIONS),
         "remarks": "",
     }
+
+
+#: Doctors as residents write them on the form (the core system's 主治医 master has them).
+DOCTORS = (
+    ("つくば中央病院", "佐藤 健一"),
+    ("吾妻内科クリニック", "鈴木 恵子"),
+    ("竹園整形外科医院", "高橋 誠"),
+    ("研究学園記念病院", "田中 裕子"),
+    ("並木診療所", "渡辺 美和"),
+)
+FACILITIES = ("特別養護老人ホーム つくばの里", "介護老人保健施設 さくら苑")
+
+
+def kaigo_dataset(
+    n: int, seed: int = 2026, reference_date: date = REFERENCE_DATE
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """``n`` insured persons (65+, 介護保険 第1号被保険者) and their 認定申請 applications."""
+    from faker import Faker
+
+    fake = Faker("ja_JP")
+    fake.seed_instance(seed + 65)
+    rng = random.Random(seed + 65)
+    out = []
+    for i in range(n):
+        family = fake.last_name_pair()
+        given = fake.first_name_female_pair() if rng.random() < 0.6 else fake.first_name_male_pair()
+        birth = date(rng.randint(1935, 1958), rng.randint(1, 12), rng.randint(1, 28))
+        insured = {
+            "hihokensha_no": f"{1000000001 + i:010d}",
+            "atena_no": f"{500001 + i:010d}",
+            "name": f"{family[0]}\u3000{given[0]}",
+            "kana": f"{family[1]}\u3000{given[1]}",
+            "birth_date": birth.isoformat(),
+            "address": f"茨城県つくば市吾妻{rng.randint(1, 4)}丁目{rng.randint(1, 20)}番地",
+        }
+        kubun = rng.choices(("新規", "更新", "区分変更"), weights=(6, 3, 1))[0]
+        residence = rng.choices(("自宅", "施設", "入院中"), weights=(8, 2, 1))[0]
+        hospital, doctor = rng.choice(DOCTORS)
+        data = {
+            "insured": {k: insured[k] for k in ("hihokensha_no", "name", "kana", "birth_date")},
+            "application_date": (reference_date - timedelta(days=rng.randint(0, 20))).isoformat(),
+            "kubun": kubun,
+            "previous_level": None
+            if kubun == "新規"
+            else rng.choice(("要支援1", "要支援2", "要介護1", "要介護2", "要介護3")),
+            "doctor": {"hospital": hospital, "name": doctor},
+            "medical_insurance": None,
+            "residence": residence,
+            "facility_name": None
+            if residence == "自宅"
+            else (rng.choice(FACILITIES) if residence == "施設" else hospital),
+            "remarks": "",
+        }
+        out.append((insured, data))
+    return out

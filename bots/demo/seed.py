@@ -57,8 +57,13 @@ def _with_problem(kind: str, data: dict[str, Any], atena_no: str, next_atena: st
 
 
 def post_residents(core_url: str, residents: list[dict[str, Any]]) -> None:
+    _post(core_url, "/_testing/residents", residents)
+
+
+def _post(core_url: str, path: str, items: list[dict[str, Any]]) -> None:
+    residents = items
     request = urllib.request.Request(
-        core_url.rstrip("/") + "/_testing/residents",
+        core_url.rstrip("/") + path,
         data=json.dumps(residents, ensure_ascii=False).encode("utf-8"),
         headers={"Content-Type": "application/json"},
         method="POST",
@@ -100,6 +105,36 @@ def seed_boshi(db: Database, n: int) -> int:
                 )
             )
             created += 1
+    return created
+
+
+def seed_kaigo(db: Database, n: int, core_url: str | None) -> int:
+    """``n`` 要介護認定申請 with their insured persons in the mock; returns how many new."""
+    from bots.demo.procedures import kaigo_dataset
+
+    people = kaigo_dataset(n)
+    created = 0
+    with db.session() as s:
+        for i, (insured, data) in enumerate(people):
+            app_id = f"KG-2026-{i + 1:06d}"
+            if s.get(ApplicationRow, app_id) is not None:
+                continue
+            received = datetime.combine(date.fromisoformat(data["application_date"]), time(11, 0))
+            s.add(
+                ApplicationRow(
+                    id=app_id,
+                    procedure="kaigo_nintei",
+                    received_at=received,
+                    status=Status.RESOLVED.value,
+                    atena_no=insured["atena_no"],
+                    data=data,
+                    attempts=0,
+                    needs_verification=False,
+                )
+            )
+            created += 1
+    if core_url:
+        _post(core_url, "/kaigo/_testing/insured", [insured for insured, _ in people])
     return created
 
 

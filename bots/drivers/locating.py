@@ -15,7 +15,10 @@ from bots.recipe.selectors import Strategy
 Scope = Page | Frame | Locator
 
 _CELL = "*[self::td or self::th]"
-_CONTROL = "*[self::input[not(@type='hidden')] or self::select or self::textarea]"
+_CONTROL = (
+    "*[self::input[not(@type='hidden' or @type='button' or @type='submit' or @type='reset'"
+    " or @type='image')] or self::select or self::textarea]"
+)
 
 
 def cell_xpath(text: str) -> str:

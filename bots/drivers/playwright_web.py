@@ -42,10 +42,18 @@ from bots.errors import (
 )
 from bots.recipe.selectors import Element, Interrupt, Screen, SelectorSet
 
-#: Whether clicking the element loads a new document: a link, or a button submitting its form.
-_NAVIGATES_JS = """e => (e.tagName === 'A' && !!e.getAttribute('href')
-      && !e.getAttribute('href').startsWith('#') && !e.getAttribute('href').startsWith('javascript:'))
-  || ((e.tagName === 'BUTTON' || e.tagName === 'INPUT') && e.type === 'submit' && !!e.form)"""
+#: Where clicking the element loads a new document: null for nowhere, '' for its own
+#: frame, else the target's name (a menu frame's links load the work frame).
+_NAVIGATES_JS = """e => {
+  if (e.tagName === 'A') {
+    const href = e.getAttribute('href') || '';
+    if (!href || href.startsWith('#') || href.startsWith('javascript:')) return null;
+    return e.getAttribute('target') || '';
+  }
+  if ((e.tagName === 'BUTTON' || e.tagName === 'INPUT') && e.type === 'submit' && e.form)
+    return e.form.getAttribute('target') || '';
+  return null;
+}"""
 
 
 class LoginFailed(RenkeiError):
@@ -296,6 +304,7 @@ class PlaywrightDriver(Driver):
             )
 
     def goto(self, screen: Screen) -> None:
+        self._alerts.clear()
         if screen.url is None:
             raise ScreenChanged(screen.name, "url", "画面のURLが定義されていません")
         self._open(screen.url)
@@ -318,10 +327,18 @@ class PlaywrightDriver(Driver):
 
     def click(self, element: Element) -> None:
         loc = self.locate(element)
-        scope = self._scope(element)
+        scope: Page | Frame = self._scope(element)
         self._server_errors.clear()
         try:
-            if not self.selectors.single_page and loc.evaluate(_NAVIGATES_JS):
+            target = None if self.selectors.single_page else loc.evaluate(_NAVIGATES_JS)
+            if target is None and element.navigates:
+                target = ""  # its script submits the form
+            if target in ("_top", "_parent"):
+                scope = scope.page if isinstance(scope, Frame) else scope
+            elif target and target not in ("_self", "_blank"):
+                page = scope.page if isinstance(scope, Frame) else scope
+                scope = page.frame(name=target) or scope
+            if target is not None and target != "_blank":
                 with self._navigation(scope):
                     loc.click()
             else:

@@ -53,7 +53,7 @@ STRATEGY_KINDS = (
     "cell_text",
     "column",
 )
-_FLAGS = ("sensitive", "within", "name", "exact", "latest")
+_FLAGS = ("sensitive", "within", "name", "exact", "latest", "navigates")
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,7 @@ class Element:
     sensitive: bool = False
     within: str | None = None  # row element this one is a column of
     latest: bool = False  # several may show (toasts): the newest, last in the page, counts
+    navigates: bool = False  # a button whose script loads a new page (legacy 検索 buttons)
     pos: SourcePos | None = None
     params: tuple[str, ...] = ()
 
@@ -210,7 +211,7 @@ def _strategy_from_mapping(node: LocDict, where: SourcePos) -> list[Strategy]:
 
 
 def _parse_element(screen: str, name: str, node: Any, where: SourcePos) -> Element:
-    sensitive, within, latest = False, None, False
+    sensitive, within, latest, navigates = False, None, False, False
     strategies: list[Strategy] = []
     if isinstance(node, str):
         strategies = [Strategy("css", str(node))]
@@ -228,11 +229,20 @@ def _parse_element(screen: str, name: str, node: Any, where: SourcePos) -> Eleme
         sensitive = bool(node.get("sensitive"))
         within = str(node["within"]) if node.get("within") else None
         latest = bool(node.get("latest"))
+        navigates = bool(node.get("navigates"))
     else:
         raise RecipeError("an element is a CSS string, a mapping or a list", where)
     strats = tuple(strategies)
     return Element(
-        screen, name, strats, sensitive, within, latest, pos_of(node, where), _params(strats)
+        screen,
+        name,
+        strats,
+        sensitive,
+        within,
+        latest,
+        navigates,
+        pos_of(node, where),
+        _params(strats),
     )
 
 

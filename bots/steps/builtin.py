@@ -47,6 +47,12 @@ class Goto(Step):
         screen = ctx.screen(arg, node.pos)
         if not screen.url:
             raise RecipeError(f"screen '{screen.name}' has no url to go to", pos_of(arg, node.pos))
+        if screen.frame or screen.window:
+            raise RecipeError(
+                f"screen '{screen.name}' lives in a frame or pop-up: open it the way a clerk "
+                "does (click its menu entry)",
+                pos_of(arg, node.pos),
+            )
         return cls(screen)
 
     def run(self, rt: Runtime) -> None:
@@ -356,6 +362,7 @@ class FindExisting(Step):
     def run(self, rt: Runtime) -> None:
         tag = self.tag.render(rt.scope)
         rows = rt.driver.read_rows(self.rows, {"receipt": self.receipt, "remarks": self.remarks})
+        rt.driver.take_alerts()  # a legacy "nothing found" alert is an answer, not an error
         matches = [r["receipt"].strip() for r in rows if tag in r["remarks"]]
         rt.record(self, detail=f"{len(matches)} existing")
         if len(matches) > 1:
@@ -524,3 +531,38 @@ class Popup(Step):
             for step in self.steps:
                 step.run(rt)
         rt.record(self, detail=f"closed {self.screen.name}")
+
+
+@register
+@dataclass
+class Expect(Step):
+    """``expect: {screen.element: "{value}"}`` — read values back; a difference stops the run.
+
+    For values the screen fills by itself (a lookup pop-up's choice): if what shows is not
+    what the recipe chose, the screen does not behave as the recipe assumes.
+    """
+
+    name = "expect"
+    pairs: list[tuple[Element, Template]]
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name})
+        spec = _mapping(arg, node, cls.name)
+        return cls(
+            [
+                (ctx.element(k, spec.pos_of(k)), ctx.template(v, spec.pos_of(k)))
+                for k, v in spec.items()
+            ]
+        )
+
+    def run(self, rt: Runtime) -> None:
+        for element, template in self.pairs:
+            bound = rt.bind(element)
+            expected = template.render(rt.scope)
+            shown = rt.driver.read_text(bound)
+            if compare_key(shown) != compare_key(expected):
+                raise ScreenChanged(
+                    bound.screen, bound.name, f"画面の値「{shown}」が想定「{expected}」と異なります"
+                )
+            rt.record(self, element=bound, value=shown)

@@ -38,10 +38,11 @@ class ParseContext:
             element = self.selectors.element(str(value))
         except KeyError as exc:
             raise RecipeError(str(exc.args[0]), pos_of(value, where)) from None
-        missing = set(element.params) - self.params
+        missing = set(element.params) - self.params - self.names
         if missing:
             raise RecipeError(
-                f"element '{value}' needs {', '.join(sorted(missing))}: use it inside for_each",
+                f"element '{value}' needs {', '.join(sorted(missing))}: use it inside for_each"
+                " or define the value among the fields",
                 pos_of(value, where),
             )
         return element
