@@ -32,6 +32,7 @@ class Settings:
     chromium: str = field(default_factory=lambda: _env("RENKEI_CHROMIUM", "/usr/bin/chromium"))
     out_root: Path = field(default_factory=lambda: Path(_env("RENKEI_OUT", "")))
     headless: bool = field(default_factory=lambda: _env("RENKEI_HEADED", "") == "")
+    transient_tries: int = field(default_factory=lambda: int(_env("RENKEI_TRANSIENT_TRIES", "3")))
 
     def __post_init__(self) -> None:
         if not self.db_url:

@@ -35,6 +35,7 @@ def engine_settings(settings: Settings) -> EngineSettings:
         out_root=settings.out_root,
         chromium=settings.chromium,
         headless=settings.headless,
+        transient_tries=settings.transient_tries,
     )
 
 

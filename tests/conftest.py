@@ -52,22 +52,31 @@ class Core:
             text = response.read().decode()
         return json.loads(text) if text else None
 
-    def records(self) -> list[dict[str, Any]]:
-        return list(self._call("/_testing/records"))
+    def records(self, subsystem: str = "") -> list[dict[str, Any]]:
+        """Registered records of a subsystem ('' = 子育て, 'kaigo', 'boshi')."""
+        prefix = f"/{subsystem}" if subsystem else ""
+        return list(self._call(f"{prefix}/_testing/records"))
 
     def reset(self) -> None:
-        self._call("/_testing/reset", "POST", {})
+        for prefix in ("", "/kaigo", "/boshi"):
+            self._call(f"{prefix}/_testing/reset", "POST", {})
+        self._call("/_admin/faults/reset", "POST", {})
 
-    def records_for(self, application_id: str) -> list[dict[str, Any]]:
+    def records_for(self, application_id: str, subsystem: str = "") -> list[dict[str, Any]]:
         tag = f"[renkei:{application_id}]"
-        return [r for r in self.records() if tag in (r.get("remarks") or "")]
+        return [r for r in self.records(subsystem) if tag in (r.get("remarks") or "")]
+
+    def set_faults(self, **settings: Any) -> dict[str, Any]:
+        """Switch faults on through the operator endpoint (reset by the next test's reset)."""
+        return dict(self._call("/_admin/faults", "POST", settings))
 
 
 @pytest.fixture
-def core(core_url: str) -> Core:
+def core(core_url: str) -> Iterator[Core]:
     c = Core(core_url)
     c.reset()
-    return c
+    yield c
+    c._call("/_admin/faults/reset", "POST", {})
 
 
 @pytest.fixture
