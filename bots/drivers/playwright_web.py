@@ -231,6 +231,10 @@ class PlaywrightDriver(Driver):
             return locators[0]
         if first > 1 and element.latest:
             return locators[0].last
+        if first == 0:  # before waiting: perhaps the session ended or the server failed
+            self._raise_server_error()
+            if element.screen != self._login_screen.name and self._on_login_page():
+                raise SessionExpired("基幹システムのセッションが切れました（ログイン画面に戻りました）")
         combined = locators[0]
         for other in locators[1:]:
             combined = combined.or_(other)
