@@ -32,6 +32,7 @@ class Settings:
     chromium: str = field(default_factory=lambda: _env("RENKEI_CHROMIUM", "/usr/bin/chromium"))
     out_root: Path = field(default_factory=lambda: Path(_env("RENKEI_OUT", "")))
     headless: bool = field(default_factory=lambda: _env("RENKEI_HEADED", "") == "")
+    audit_dir: Path = field(default_factory=lambda: Path(_env("RENKEI_AUDIT_DIR", "")))
     transient_tries: int = field(default_factory=lambda: int(_env("RENKEI_TRANSIENT_TRIES", "3")))
 
     def __post_init__(self) -> None:
@@ -39,6 +40,8 @@ class Settings:
             self.db_url = _env("RENKEI_DB", f"sqlite:///{self.root / 'var' / 'renkei.db'}")
         if not str(self.out_root) or str(self.out_root) == ".":
             self.out_root = self.root / "var" / "runs"
+        if not str(self.audit_dir) or str(self.audit_dir) == ".":
+            self.audit_dir = self.root / "var" / "audit"  # staff actions (review)
 
     @property
     def recipes_dir(self) -> Path:

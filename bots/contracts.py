@@ -43,6 +43,7 @@ class Status(StrEnum):
     KEYED = "keyed"  # 連携済, 受付番号 recorded
     NEEDS_REVIEW = "needs_review"  # 要確認: a person must act
     FAILED = "failed"  # 連携エラー: gave up after transient errors
+    REJECTED = "rejected"  # 対象外: a person decided it is not to be keyed (取下げ等)
 
     @property
     def label(self) -> str:
@@ -58,6 +59,7 @@ STATUS_LABELS = {
     Status.KEYED: "連携済",
     Status.NEEDS_REVIEW: "要確認",
     Status.FAILED: "連携エラー",
+    Status.REJECTED: "対象外",
 }
 
 

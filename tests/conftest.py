@@ -81,11 +81,13 @@ def core(core_url: str) -> Iterator[Core]:
 
 @pytest.fixture
 def settings(tmp_path: Path, core_url: str) -> Settings:
+    """One test's settings: the repo's recipes and selectors, everything written under tmp_path."""
     return Settings(
         root=ROOT,
         db_url=f"sqlite:///{tmp_path / 'renkei.db'}",
         core_url=core_url,
         out_root=tmp_path / "runs",
+        audit_dir=tmp_path / "audit",
     )
 
 

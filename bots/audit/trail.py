@@ -57,8 +57,7 @@ class AuditTrail(AuditSink):
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = path.open("a", encoding="utf-8")
         self._lock = threading.Lock()
-        self._prev = GENESIS
-        self._seq = 0
+        self._prev, self._seq = _chain_end(path)  # appending continues the chain
         self._log = logger.bind(audit_run=run_id)
         self._sink_id = logger.add(
             self._write,
@@ -118,6 +117,17 @@ class AuditTrail(AuditSink):
     def close(self) -> None:
         logger.remove(self._sink_id)
         self._fh.close()
+
+
+def _chain_end(path: Path) -> tuple[str, int]:
+    """The last hash and sequence number of an existing log (GENESIS, 0 for a new one)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return GENESIS, 0
+    with path.open("rb") as fh:
+        fh.seek(max(0, path.stat().st_size - 65536))
+        last = fh.read().splitlines()[-1]
+    entry = json.loads(last)
+    return str(entry["hash"]), int(entry["seq"])
 
 
 def verify_chain(path: Path, expected_last: str | None = None) -> tuple[bool, str]:

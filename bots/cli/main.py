@@ -124,7 +124,7 @@ def demo_run(ctx: click.Context, count: int) -> None:
     """The whole demo: start the mock core system, seed, run the bot once, print the summary."""
     from bots.cli.output import print_summary, progress
     from bots.demo.mockserver import MockStartError, mock_core
-    from bots.demo.seed import seed
+    from bots.demo.seed import seed, seed_boshi, seed_kaigo
     from bots.queue.db import Database
     from bots.queue.sql import SqlWorkQueue
     from bots.service import run_once
@@ -136,7 +136,12 @@ def demo_run(ctx: click.Context, count: int) -> None:
         with mock_core(settings.core_url, core_db):
             click.echo(f"模擬基幹システム {settings.core_url} （DB {core_db}）")
             report = seed(db, count, settings.core_url)
-            click.echo(f"申請 {report.created} 件を作成（既存 {report.existing} 件）")
+            kaigo = seed_kaigo(db, max(1, count // 4), settings.core_url)
+            boshi = seed_boshi(db, count)
+            click.echo(
+                f"申請を作成: 児童手当 {report.created} 件（既存 {report.existing} 件）、"
+                f"要介護認定 {kaigo} 件、妊娠届 {boshi} 件"
+            )
             waiting = SqlWorkQueue(db).counts()[Status.RESOLVED]
             with progress(waiting) as on_item:
                 result = run_once(settings, on_item=on_item, db=db)
@@ -260,3 +265,104 @@ def schedule_remove(ctx: click.Context, job_id: str) -> None:
     if not remove_schedule(_settings(ctx).db_url, job_id):
         raise click.ClickException(f"スケジュール '{job_id}' はありません")
     click.echo(f"{job_id} を削除しました")
+
+
+@cli.group()
+def review() -> None:
+    """The exception queue (要確認): applications a person must act on."""
+
+
+def _review_queue(ctx: click.Context):  # type: ignore[no-untyped-def]
+    from bots.queue.db import Database
+    from bots.review import ReviewQueue
+
+    settings = _settings(ctx)
+    return ReviewQueue(Database(settings.db_url), settings.audit_dir, settings.out_root)
+
+
+@review.command("list")
+@click.option("--procedure", "-p")
+@click.pass_context
+def review_list(ctx: click.Context, procedure: str | None) -> None:
+    """Applications waiting for a person, oldest first, with the reason."""
+    items = _review_queue(ctx).list(procedure)
+    if not items:
+        click.echo("要確認の申請はありません")
+    for item in items:
+        core = f"（基幹システム: {item.core_message}）" if item.core_message else ""
+        click.echo(f"{item.id}\t{item.status.label}\t{item.procedure}\t{item.reason or ''}{core}")
+
+
+@review.command("show")
+@click.argument("app_id")
+@click.pass_context
+def review_show(ctx: click.Context, app_id: str) -> None:
+    """The application's data (numbers masked), reason, attempts and screenshots."""
+    from bots.review import ReviewError
+
+    try:
+        detail = _review_queue(ctx).show(app_id)
+    except ReviewError as exc:
+        raise click.ClickException(str(exc)) from exc
+    item = detail.item
+    click.echo(
+        f"申請 {item.id}（{item.procedure}）  状態: {item.status.label}  宛名番号: {item.atena_no}"
+    )
+    click.echo(f"受付日時: {item.received_at:%Y-%m-%d %H:%M}  試行: {item.attempts} 回")
+    click.echo(f"理由: {item.reason or '—'}")
+    if item.core_message:
+        click.echo(f"基幹システムのメッセージ: {item.core_message}")
+    click.echo("申請内容（個人番号・口座番号はマスク）:")
+    click.echo(json.dumps(detail.data, ensure_ascii=False, indent=2))
+    click.echo("試行の履歴:")
+    for h in detail.history:
+        click.echo(
+            f"  {h['started_at']:%Y-%m-%d %H:%M:%S}  {h['runner']}  {h['outcome'] or '（処理中）'}  {h['reason'] or ''}"
+        )
+    click.echo("画面記録:")
+    for shot in detail.screenshots:
+        click.echo(f"  {shot}")
+
+
+def _act(ctx: click.Context, action: str, app_id: str, **kwargs: str) -> None:
+    from bots.review import ReviewError
+
+    queue = _review_queue(ctx)
+    try:
+        getattr(queue, action)(app_id, **kwargs)
+    except ReviewError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@review.command("retry")
+@click.argument("app_id")
+@click.option("--note", required=True, help="Why it can be keyed now (recorded).")
+@click.option("--by", "who", help="Who (default: the login name).")
+@click.pass_context
+def review_retry(ctx: click.Context, app_id: str, note: str, who: str | None) -> None:
+    """Send it back to the bot (after the data or the core system was fixed)."""
+    _act(ctx, "retry", app_id, note=note, who=who or "")
+    click.echo(f"{app_id}: 連携待ちに戻しました")
+
+
+@review.command("done")
+@click.argument("app_id")
+@click.option("--receipt", required=True, help="受付番号 the core system gave when keyed by hand.")
+@click.option("--note", required=True)
+@click.option("--by", "who")
+@click.pass_context
+def review_done(ctx: click.Context, app_id: str, receipt: str, note: str, who: str | None) -> None:
+    """Record that a person keyed it by hand."""
+    _act(ctx, "done", app_id, receipt_no=receipt, note=note, who=who or "")
+    click.echo(f"{app_id}: 連携済（手入力、受付番号 {receipt}）")
+
+
+@review.command("reject")
+@click.argument("app_id")
+@click.option("--note", required=True)
+@click.option("--by", "who")
+@click.pass_context
+def review_reject(ctx: click.Context, app_id: str, note: str, who: str | None) -> None:
+    """Take it out of the queue: not to be keyed (withdrawn, duplicate…)."""
+    _act(ctx, "reject", app_id, note=note, who=who or "")
+    click.echo(f"{app_id}: 対象外にしました")
