@@ -234,7 +234,9 @@ class PlaywrightDriver(Driver):
         if first == 0:  # before waiting: perhaps the session ended or the server failed
             self._raise_server_error()
             if element.screen != self._login_screen.name and self._on_login_page():
-                raise SessionExpired("基幹システムのセッションが切れました（ログイン画面に戻りました）")
+                raise SessionExpired(
+                    "基幹システムのセッションが切れました（ログイン画面に戻りました）"
+                )
         combined = locators[0]
         for other in locators[1:]:
             combined = combined.or_(other)
