@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from bots import transforms
 from bots.contracts import Status
 from bots.demo.fake import make_dataset
 from bots.queue.db import Database
@@ -155,9 +156,9 @@ def seed(
             if s.get(ApplicationRow, app_id) is not None:
                 existing += 1
                 continue
-            received = datetime.combine(
-                datetime.fromisoformat(data["claim_date"]).date(), time(9, 0)
-            )
+            # the form's date may come with full-width digits: read it as the recipe does
+            claimed = date.fromisoformat(transforms.apply(["iso_date"], data["claim_date"]))
+            received = datetime.combine(claimed, time(9, 0))
             s.add(
                 ApplicationRow(
                     id=app_id,

@@ -13,8 +13,11 @@ column holding the form as JSON, or flat columns with dotted names
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -46,7 +49,12 @@ def _read(path: Path) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise ImportFileError(f"{path}: ファイルが空です")
     if suffix in (".xlsx", ".xlsm", ".xls"):
-        return pd.read_excel(path, dtype=str)
+        try:
+            return pd.read_excel(path, dtype=str)
+        except (ValueError, OSError, zipfile.BadZipFile) as exc:
+            raise ImportFileError(
+                f"{path}: Excel ファイルとして読めません（{type(exc).__name__}）"
+            ) from exc
     if suffix == ".json":
         try:
             raw = json.loads(path.read_text(encoding="utf-8-sig"))
@@ -58,23 +66,71 @@ def _read(path: Path) -> pd.DataFrame:
             raise ImportFileError(f"{path}: JSON は申請の配列にしてください")
         return pd.DataFrame({"__json__": raw})
     if suffix in (".csv", ".txt"):
-        head = path.read_bytes()[:4096]
-        if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
-            # cp932 would decode UTF-16 into garbage instead of failing
-            raise ImportFileError(
-                f"{path}: 文字コードが UTF-16 のため読めません（UTF-8 または Shift_JIS で保存してください）"
+        text = _decode_csv(path)
+        try:
+            return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        except pd.errors.EmptyDataError as exc:
+            raise ImportFileError(f"{path}: データがありません") from exc
+        except pd.errors.ParserError as exc:
+            # pandas says "line N" (the file's line) or "row N" (0-based, header = row 0)
+            line = re.search(r"line (\d+)", str(exc))
+            row = re.search(r"row (\d+)", str(exc))
+            where = (
+                f"{line.group(1)}行目"
+                if line
+                else f"{int(row.group(1)) + 1}行目"
+                if row
+                else "途中"
             )
-        for encoding in ("utf-8-sig", "cp932"):
-            try:
-                return pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False)
-            except UnicodeDecodeError:
-                continue
-            except pd.errors.EmptyDataError as exc:
-                raise ImportFileError(f"{path}: データがありません") from exc
-        raise ImportFileError(
-            f"{path}: 文字コードを判別できません（UTF-8 または Shift_JIS で保存してください）"
-        )
+            raise ImportFileError(
+                f"{path}: CSV の{where}が読めません（列の数が合わないか、引用符が閉じていません）"
+            ) from exc
     raise ImportFileError(f"{path}: 対応していない形式です（CSV・Excel・JSON）")
+
+
+_SAVE_AS = "（UTF-8 または Shift_JIS で保存してください）"
+
+
+def _japanese_share(text: str) -> float:
+    """How much of ``text`` is kanji, hiragana or full-width katakana (a decoding's sanity)."""
+    jp = sum(1 for ch in text if "\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff")
+    return jp / max(1, len(text))
+
+
+def _decode_csv(path: Path) -> str:
+    """UTF-8 (with or without BOM) or Shift_JIS (cp932), refusing anything else by name.
+
+    cp932 accepts many byte strings that are not cp932 text: UTF-16 and EUC-JP in
+    particular decode into plausible-looking garbage (山田 → ｻｳﾅﾄ), which must never become
+    a resident's name. So those are recognised first and refused with what to do.
+    """
+    raw = path.read_bytes()
+    head = raw[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ImportFileError(f"{path}: 文字コードが UTF-16 のため読めません{_SAVE_AS}")
+    if b"\x00" in head:
+        units = [head[i : i + 2] for i in range(0, len(head) - 1, 2)]
+        ascii_units = sum(
+            1 for u in units if (u[0] == 0 and 32 <= u[1] < 127) or (u[1] == 0 and 32 <= u[0] < 127)
+        )
+        if units and ascii_units / len(units) > 0.3:
+            raise ImportFileError(f"{path}: 文字コードが UTF-16 のため読めません{_SAVE_AS}")
+        raise ImportFileError(f"{path}: テキスト（CSV）ファイルではありません")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("cp932")
+    except UnicodeDecodeError:
+        raise ImportFileError(f"{path}: 文字コードを判別できません{_SAVE_AS}") from None
+    try:
+        euc = raw.decode("euc_jp")
+    except UnicodeDecodeError:
+        return text
+    if _japanese_share(euc) > _japanese_share(text):
+        raise ImportFileError(f"{path}: 文字コードが EUC-JP のようです{_SAVE_AS}")
+    return text
 
 
 def _blank(value: Any) -> bool:
@@ -85,8 +141,21 @@ def _blank(value: Any) -> bool:
     )
 
 
+MAX_ITEMS = 100  # rows of a repeated group (児童) one column may address
+
+
+def _index(key: str, part: str) -> int:
+    if not part.isdigit() or not 1 <= int(part) <= MAX_ITEMS:
+        raise ValueError(f"列 {key}: 番号は1から{MAX_ITEMS}までです（{part}）")
+    return int(part) - 1
+
+
 def _nest(flat: dict[str, Any]) -> dict[str, Any]:
-    """``{"children.1.name": "x"}`` → ``{"children": [{"name": "x"}]}``."""
+    """``{"children.1.name": "x"}`` → ``{"children": [{"name": "x"}]}``.
+
+    Raises ValueError (a rejected row) for numbers outside 1–MAX_ITEMS and for columns that
+    contradict each other (``bank`` beside ``bank.bank_code``).
+    """
     root: dict[str, Any] = {}
     for key, value in flat.items():
         if _blank(value):
@@ -94,19 +163,26 @@ def _nest(flat: dict[str, Any]) -> dict[str, Any]:
         parts = key.split(".")
         node: Any = root
         for here, nxt in zip(parts, parts[1:], strict=False):
+            want: Any = [] if nxt.isdigit() else {}
             if isinstance(node, list):
-                idx = int(here) - 1
+                idx = _index(key, here)
                 while len(node) <= idx:
                     node.append({})
+                if not isinstance(node[idx], type(want)):
+                    raise ValueError(f"列 {key} が他の列と矛盾しています")
                 node = node[idx]
                 continue
-            node = node.setdefault(here, [] if nxt.isdigit() else {})
+            node = node.setdefault(here, want)
+            if not isinstance(node, type(want)):
+                raise ValueError(f"列 {key} が他の列と矛盾しています")
         last = parts[-1]
         if isinstance(node, list):
-            idx = int(last) - 1
+            idx = _index(key, last)
             while len(node) <= idx:
                 node.append(None)
             node[idx] = value
+        elif isinstance(node.get(last), dict | list):
+            raise ValueError(f"列 {key} が他の列と矛盾しています")
         else:
             node[last] = value
     return root

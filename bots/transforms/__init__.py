@@ -27,7 +27,7 @@ Registered names:
 from __future__ import annotations
 
 # Importing the modules registers their transforms.
-from bots.transforms import bank, choices, jis, kana, mynumber, postal, text, wareki
+from bots.transforms import bank, choices, jis, kana, mynumber, names, postal, text, wareki
 from bots.transforms.errors import InvalidValue
 from bots.transforms.jis import check_jis_x0208, max_length
 from bots.transforms.mynumber import check_digit, is_valid_my_number
@@ -62,6 +62,7 @@ __all__ = [
     "kana",
     "max_length",
     "mynumber",
+    "names",
     "parse_wareki_text",
     "postal",
     "register",
