@@ -34,6 +34,8 @@ class Settings:
     headless: bool = field(default_factory=lambda: _env("RENKEI_HEADED", "") == "")
     audit_dir: Path = field(default_factory=lambda: Path(_env("RENKEI_AUDIT_DIR", "")))
     transient_tries: int = field(default_factory=lambda: int(_env("RENKEI_TRANSIENT_TRIES", "3")))
+    lease_s: float = field(default_factory=lambda: float(_env("RENKEI_LEASE_S", "300")))
+    retry_later_s: float = field(default_factory=lambda: float(_env("RENKEI_RETRY_LATER_S", "600")))
 
     def __post_init__(self) -> None:
         if not self.db_url:

@@ -132,5 +132,5 @@ def scheduled_run(procedure: str | None = None, skip_holidays: bool = True) -> N
     if skip_holidays and is_closed_day(today):
         logger.info("{} は閉庁日のため実行しません", today)
         return
-    result = run_once(Settings(), procedure)
+    result = run_once(Settings(), procedure, exclusive=True)
     logger.info("scheduled run {}: {}", result.run_id, result.skipped_reason or dict(result.counts))

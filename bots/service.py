@@ -21,7 +21,7 @@ from bots.queue.schema import RunRow
 from bots.queue.sql import RunLock, SqlWorkQueue
 from bots.recipe.model import Recipe, load_all
 
-RUN_LOCK_LEASE = timedelta(hours=2)
+RUN_LOCK_LEASE = timedelta(minutes=15)
 
 
 def load_recipes(settings: Settings) -> dict[str, Recipe]:
@@ -36,6 +36,8 @@ def engine_settings(settings: Settings) -> EngineSettings:
         chromium=settings.chromium,
         headless=settings.headless,
         transient_tries=settings.transient_tries,
+        lease=timedelta(seconds=settings.lease_s),
+        retry_later=timedelta(seconds=settings.retry_later_s),
     )
 
 
@@ -46,15 +48,22 @@ def run_once(
     limit: int | None = None,
     on_item: Callable[[ItemResult], None] | None = None,
     db: Database | None = None,
+    exclusive: bool = False,
 ) -> RunResult:
-    """Run the bot once. A run of the same scope still going elsewhere makes this a no-op."""
+    """Run the bot once.
+
+    Several runners may work the same queue at once (the lease keeps them apart). With
+    ``exclusive`` — the scheduler's runs — a run of the same scope still going anywhere
+    makes this one a no-op; its lock is refreshed after every application, so a runner
+    that died frees it within ``RUN_LOCK_LEASE``.
+    """
     recipes = load_recipes(settings)
     if procedure is not None and procedure not in recipes:
         raise KeyError(f"手続 '{procedure}' のレシピがありません（{', '.join(sorted(recipes))}）")
     db = db or Database(settings.db_url)
     run_id, runner = new_run_id(), runner_name()
-    lock = RunLock(db, f"run:{procedure or '*'}", runner, RUN_LOCK_LEASE)
-    if not lock.acquire():
+    lock = RunLock(db, f"run:{procedure or '*'}", runner, RUN_LOCK_LEASE) if exclusive else None
+    if lock is not None and not lock.acquire():
         result = RunResult(
             run_id, runner, procedure, datetime.now().astimezone(), settings.out_root / run_id
         )
@@ -63,6 +72,14 @@ def run_once(
         )
         logger.warning(result.skipped_reason)
         return result
+    if lock is not None:
+        user_on_item = on_item
+
+        def on_item(item: ItemResult) -> None:
+            lock.refresh()
+            if user_on_item is not None:
+                user_on_item(item)
+
     try:
         queue = SqlWorkQueue(db, run_id)
         queue.reap()
@@ -83,4 +100,5 @@ def run_once(
             )
         return result
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()

@@ -250,7 +250,7 @@ def test_run_is_skipped_while_another_run_holds_the_lock(
     other = RunLock(database, f"run:{PROCEDURE}", "other-host:4242", timedelta(hours=1))
     assert other.acquire()
 
-    result = run_once(no_browser_settings, PROCEDURE)
+    result = run_once(no_browser_settings, PROCEDURE, exclusive=True)
 
     assert result.skipped_reason is not None
     assert "other-host:4242" in result.skipped_reason
@@ -272,7 +272,7 @@ def test_without_the_lock_the_same_run_reaches_the_browser(
     seed(database, 1, None, problems=False)
 
     with pytest.raises(RenkeiError, match="Chromium が見つかりません"):
-        run_once(no_browser_settings, PROCEDURE)
+        run_once(no_browser_settings, PROCEDURE, exclusive=True)
 
     lock = RunLock(database, f"run:{PROCEDURE}", "me", timedelta(hours=1))
     assert lock.holder_now() is None  # a failed run frees the lock

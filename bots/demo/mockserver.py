@@ -10,7 +10,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from time import monotonic
@@ -39,6 +39,7 @@ def mock_core(
     log_path: Path | None = None,
     reuse: bool = True,
     timeout_s: float = 30,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[str]:
     """Run the mock at ``url`` (loopback) for the duration of the block; yields the URL.
 
@@ -64,6 +65,7 @@ def mock_core(
         cmd.append("--testing")
     if session_timeout is not None:
         cmd += ["--session-timeout", str(session_timeout)]
+    cmd += list(extra_args)  # e.g. fault flags
     db_path.parent.mkdir(parents=True, exist_ok=True)
     log = (log_path or db_path.with_suffix(".log")).open("ab")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)

@@ -210,7 +210,7 @@ class Engine:
                         audit=audit,
                         application_id=app.id,
                         evidence_dir=evidence_dir,
-                        on_register=lambda c=claim: self.queue.mark_keying(c),  # type: ignore[misc]
+                        on_register=lambda c=claim: self._before_register(c),  # type: ignore[misc]
                     )
                     outcome = self._key(recipe, runtime, driver)
         except BusinessError as exc:
@@ -231,6 +231,22 @@ class Engine:
             result.stopped[recipe.system] = str(exc)
             outcome = Outcome(OutcomeKind.STOPPED, reason=str(exc))
             logger.error("{}: 停止しました: {}", recipe.system, exc)
+        except LeaseLost as exc:
+            # Another runner took the application over (our lease ran out): it will look it
+            # up in the core system before typing; we must not touch it any more.
+            audit.emit(
+                AuditEvent(
+                    step="lease_lost", outcome="abandoned", application=app.id, detail=str(exc)
+                )
+            )
+            return ItemResult(
+                app.id,
+                recipe.procedure,
+                OutcomeKind.STOPPED,
+                started,
+                datetime.now().astimezone(),
+                reason="処理権（リース）を失ったため中断しました（他の実行者が確認して処理します）",
+            )
         except BaseException:
             # A bug or an interrupt: put the application back (it is verified before any
             # typing next time), then let the run fail loudly.
@@ -249,6 +265,11 @@ class Engine:
             evidence=list(runtime.evidence) if runtime else [],
             attempts=app.attempts,
         )
+
+    def _before_register(self, claim: Claim) -> None:
+        """Durably record ``keying`` with a fresh lease, or raise LeaseLost: never press
+        register for an application another runner may be handling."""
+        self.queue.mark_keying(self.queue.extend(claim, self.settings.lease))
 
     def _key(self, recipe: Recipe, rt: AppRuntime, driver: Driver) -> Outcome:
         driver.ensure_session()
