@@ -119,3 +119,25 @@ def test_wrong_password_stops_with_a_clear_reason(
             bad.ensure_session()
     finally:
         bad.close()
+
+
+def test_no_rows_on_a_login_page_is_an_expired_session_not_a_missing_resident(
+    driver: PlaywrightDriver, kosodate: SelectorSet, db: Database, core
+) -> None:
+    """A search answered by the login page must never read as "no such resident"."""
+    seed(db, 1, core.url, problems=False)
+    search = kosodate.screen("atena_search")
+    driver.ensure_session()
+    driver.goto(search)
+    driver.fill(search.elements["atena_no"], "0000100001")
+    driver.context.clear_cookies()
+    driver.click(search.elements["search"])  # answered with the login page
+
+    with pytest.raises(SessionExpired):
+        driver.read_rows(search.elements["result_rows"], {"kana": search.elements["result_kana"]})
+
+    driver.ensure_session()
+    driver.goto(search)
+    driver.fill(search.elements["atena_no"], "0999999999")
+    driver.click(search.elements["search"])
+    assert driver.read_rows(search.elements["result_rows"], {}) == []  # a real "none"

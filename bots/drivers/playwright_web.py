@@ -393,6 +393,17 @@ class PlaywrightDriver(Driver):
 
     def read_rows(self, rows: Element, columns: Mapping[str, Element]) -> list[dict[str, str]]:
         if not self.count(rows):
+            # "No rows" must mean the screen said so, not that we are somewhere else: a
+            # login page (session expired) or an error page read as "not found" or "not
+            # keyed yet" would send a resident to review, or key an application twice.
+            self._raise_server_error()
+            if rows.screen != self._login_screen.name and self._on_login_page():
+                raise SessionExpired(
+                    "基幹システムのセッションが切れました（ログイン画面に戻りました）"
+                )
+            screen = self.selectors.screens.get(rows.screen)
+            if screen is not None:
+                self.expect_screen(screen)
             return []
         out = []
         for row in self.locate(rows, many=True).all():
