@@ -1,6 +1,7 @@
 # renkei — the two commands of the quick start: `make demo` and `make test`.
 # Both install what they need from this repository's own files: a virtual environment
-# with the package (pyproject.toml), and Debian's Chromium and a Japanese font.
+# with the package (pyproject.toml), and Debian's Chromium, a Japanese font and the
+# PostgreSQL server (the tests start their own on loopback; scripts/system-deps.sh).
 
 PYTHON ?= python3
 VENV   := .venv

@@ -1,16 +1,34 @@
 #!/bin/sh
-# Debian packages renkei needs at run time: Chromium (Playwright cannot download its own
-# browser on a closed network) and a Japanese font (without one every kanji in a
-# screenshot is a box). Installs only what is missing; uses sudo when not root.
+# Debian packages renkei needs at run time and for its tests: Chromium (Playwright cannot
+# download its own browser on a closed network), a Japanese font (without one every kanji
+# in a screenshot is a box), and the PostgreSQL server (the tests start their own
+# throw-away server on loopback from /usr/lib/postgresql/<version>/bin; Debian's cluster
+# service is not needed and is not started). Installs only what is missing; uses sudo
+# when not root.
 set -eu
 missing=""
 [ -x "${RENKEI_CHROMIUM:-/usr/bin/chromium}" ] || missing="$missing chromium"
 fc-list :lang=ja 2>/dev/null | grep -q . || missing="$missing fonts-ipafont-gothic"
+pg=""
+for initdb in /usr/lib/postgresql/*/bin/initdb; do
+    [ -x "$initdb" ] && pg="$initdb"
+done
+[ -n "$pg" ] || missing="$missing postgresql"
 [ -z "$missing" ] && exit 0
 echo "installing Debian packages:$missing"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
+# Installing postgresql would start Debian's own cluster: forbid service starts while
+# apt runs (policy-rc.d, the Debian way), unless the machine already has a policy.
+policy=/usr/sbin/policy-rc.d
+if [ -z "$pg" ] && [ ! -e "$policy" ]; then
+    trap '$SUDO rm -f "$policy"' EXIT
+    trap 'exit 130' INT TERM HUP
+    printf '#!/bin/sh\n# renkei scripts/system-deps.sh: no service starts during install\nexit 101\n' \
+        | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+fi
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing fontconfig >/dev/null

@@ -1,6 +1,7 @@
 """The management database and the work queue on top of it (SQLAlchemy: SQLite or PostgreSQL)."""
 
-from bots.queue.db import Database
-from bots.queue.sql import SqlWorkQueue
+from bots.queue.db import Database, engine_url
+from bots.queue.slots import SessionSlots
+from bots.queue.sql import LeaseLost, RunLock, SqlWorkQueue
 
-__all__ = ["Database", "SqlWorkQueue"]
+__all__ = ["Database", "LeaseLost", "RunLock", "SessionSlots", "SqlWorkQueue", "engine_url"]

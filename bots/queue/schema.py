@@ -4,7 +4,11 @@
 ``resolved``; the bot only moves it on from there and writes back the outcome (受付番号,
 keyed time, reason). ``attempts`` keeps one row per try, separate from the business key,
 so an auditor sees every attempt and who made it. APScheduler's job table lives in the
-same database (created by APScheduler itself).
+same database (created by APScheduler itself). ``core_sessions`` holds the licence slots
+of each core system (:class:`bots.queue.slots.SessionSlots`).
+
+Portable between SQLite and PostgreSQL: times are naive UTC (``timestamp without time
+zone`` on PostgreSQL, as SQLite has no time zones), JSON is ``JSONB`` on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -13,7 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+#: JSON documents: JSONB on PostgreSQL (binary, indexable), JSON text elsewhere.
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
 
 
 class Base(DeclarativeBase):
@@ -28,7 +36,7 @@ class ApplicationRow(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(20), index=True)
     atena_no: Mapped[str] = mapped_column(String(20))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    data: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     # written back by the bot
     receipt_no: Mapped[str | None] = mapped_column(String(40))
     keyed_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -66,7 +74,7 @@ class RunRow(Base):
     runner: Mapped[str] = mapped_column(String(120))
     started_at: Mapped[datetime] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
-    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
     report_path: Mapped[str | None] = mapped_column(Text)
 
 
@@ -78,3 +86,14 @@ class RunLockRow(Base):
     name: Mapped[str] = mapped_column(String(120), primary_key=True)
     holder: Mapped[str] = mapped_column(String(120))
     acquired_until: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CoreSessionRow(Base):
+    """One licence slot of a core system: free when ``holder`` is empty or its lease ended."""
+
+    __tablename__ = "core_sessions"
+
+    system: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holder: Mapped[str | None] = mapped_column(String(120))
+    acquired_until: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,9 +1,17 @@
 """The work queue on SQLAlchemy: leases, outcomes, and a run lock.
 
-Claiming is safe for several runner processes: the candidate is selected ``FOR UPDATE SKIP
-LOCKED`` (PostgreSQL; SQLite ignores the clause and serialises writers instead), then taken
-with a conditional UPDATE that only succeeds while the row is still claimable. Whoever's
-UPDATE matches owns the application until ``acquired_until``; everyone else moves on.
+Claiming is safe for several runner processes and machines: the candidate is selected
+``FOR UPDATE SKIP LOCKED`` (:func:`claim_candidate`; on PostgreSQL a row another runner is
+taking is skipped, not waited for; SQLite has no row locks, drops the clause and
+serialises writers instead), then taken with a conditional UPDATE that only succeeds while
+the row is still claimable. Whoever's UPDATE matches owns the application until
+``acquired_until``; everyone else moves on. A runner that dies releases nothing: its
+applications stay ``claimed``/``keying`` until the lease ends, then come back (a
+``keying`` one with ``needs_verification``).
+
+Times are naive UTC on both engines (:func:`utcnow`), taken from the runner's clock: with
+runners on several machines keep their clocks synchronised (NTP); a lease of minutes
+tolerates the usual skew of milliseconds.
 
 Every claim is treated as possibly already keyed: the engine searches the core system for
 the application before typing, so an expired lease (a runner that died after pressing
@@ -15,7 +23,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy import CursorResult, Select, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bots.contracts import Application, Claim, Outcome, OutcomeKind, Status, WorkQueue
@@ -23,6 +31,8 @@ from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow, AttemptRow, RunLockRow
 
 MAX_ATTEMPTS = 5
+#: ``attempts.outcome`` of an attempt whose outcome was refused because its lease was lost.
+LEASE_LOST = "lease_lost"
 
 
 class LeaseLost(RuntimeError):
@@ -53,6 +63,22 @@ def _claimable(now: datetime, procedure: str | None) -> Any:
     return and_(cond, ApplicationRow.procedure == procedure) if procedure else cond
 
 
+def claim_candidate(now: datetime, procedure: str | None) -> Select[Any]:
+    """The id of the oldest claimable application, locked ``FOR UPDATE SKIP LOCKED``.
+
+    Oldest by ``received_at`` (then id), the order staff expect. On PostgreSQL the lock
+    keeps the row to this transaction until it commits, and SKIP LOCKED lets concurrent
+    claimers take the next row instead of queueing behind it.
+    """
+    return (
+        select(ApplicationRow.id)
+        .where(_claimable(now, procedure))
+        .order_by(ApplicationRow.received_at, ApplicationRow.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+
+
 class SqlWorkQueue(WorkQueue):
     """:class:`~bots.contracts.WorkQueue` over the management database."""
 
@@ -62,58 +88,71 @@ class SqlWorkQueue(WorkQueue):
         self.max_attempts = max_attempts
 
     def claim(self, runner: str, *, procedure: str | None, lease: timedelta) -> Claim | None:
-        for _ in range(20):  # lost races: try the next candidate
+        for _ in range(20):  # lost races (SQLite): try the next candidate
             now = utcnow()
-            with self.db.session() as s:
-                row = s.execute(
-                    select(ApplicationRow)
-                    .where(_claimable(now, procedure))
-                    .order_by(ApplicationRow.received_at, ApplicationRow.id)
-                    .limit(1)
-                    .with_for_update(skip_locked=True)
-                ).scalar_one_or_none()
-                if row is None:
+            with self.db.transaction() as conn:
+                app_id = conn.execute(claim_candidate(now, procedure)).scalar_one_or_none()
+                if app_id is None:
                     return None
-                was_keying = row.status == Status.KEYING.value
                 until = now + lease
-                taken = _rowcount(
-                    s.execute(
-                        update(ApplicationRow)
-                        .where(ApplicationRow.id == row.id, _claimable(now, procedure))
-                        .values(
-                            status=Status.CLAIMED.value,
-                            acquired_by=runner,
-                            acquired_until=until,
-                            attempts=ApplicationRow.attempts + 1,
-                            needs_verification=ApplicationRow.needs_verification | was_keying,
-                            updated_at=now,
-                        )
-                        .execution_options(synchronize_session=False)
+                # The application as taken comes from the UPDATE itself (RETURNING), never
+                # from the SELECT: on SQLite another runner may have claimed, keyed and
+                # released it in between, and its attempts and verification flag must be
+                # the ones the UPDATE saw. ``status`` on the right is the value before.
+                taken = conn.execute(
+                    update(ApplicationRow)
+                    .where(ApplicationRow.id == app_id, _claimable(now, procedure))
+                    .values(
+                        status=Status.CLAIMED.value,
+                        acquired_by=runner,
+                        acquired_until=until,
+                        attempts=ApplicationRow.attempts + 1,
+                        needs_verification=or_(
+                            ApplicationRow.needs_verification.is_(True),
+                            ApplicationRow.status == Status.KEYING.value,
+                        ),
+                        updated_at=now,
                     )
-                )
-                if taken != 1:
+                    .returning(
+                        ApplicationRow.procedure,
+                        ApplicationRow.atena_no,
+                        ApplicationRow.data,
+                        ApplicationRow.received_at,
+                        ApplicationRow.attempts,
+                        ApplicationRow.needs_verification,
+                    )
+                ).one_or_none()
+                if taken is None:
                     continue
-                attempt = AttemptRow(
-                    application_id=row.id, run_id=self.run_id, runner=runner, started_at=now
-                )
-                s.add(attempt)
-                s.flush()
+                # Read the clock again now that the row is ours: the previous holder's
+                # release (its ended_at) committed before our lock or UPDATE went through,
+                # so the attempts of one application never overlap in time.
+                attempt_id = conn.execute(
+                    insert(AttemptRow)
+                    .values(
+                        application_id=app_id,
+                        run_id=self.run_id,
+                        runner=runner,
+                        started_at=utcnow(),
+                    )
+                    .returning(AttemptRow.id)
+                ).scalar_one()
                 app = Application(
-                    id=row.id,
-                    procedure=row.procedure,
-                    atena_no=row.atena_no,
-                    data=row.data,
-                    received_at=row.received_at,
-                    attempts=row.attempts + 1,
-                    needs_verification=bool(row.needs_verification) or was_keying,
+                    id=app_id,
+                    procedure=taken.procedure,
+                    atena_no=taken.atena_no,
+                    data=taken.data,
+                    received_at=taken.received_at,
+                    attempts=taken.attempts,
+                    needs_verification=bool(taken.needs_verification),
                 )
-                return Claim(app, attempt.id, runner, until)
+                return Claim(app, int(attempt_id), runner, until)
         return None
 
     def _guarded(self, claim: Claim, **values: Any) -> None:
-        with self.db.session() as s:
+        with self.db.transaction() as conn:
             n = _rowcount(
-                s.execute(
+                conn.execute(
                     update(ApplicationRow)
                     .where(
                         ApplicationRow.id == claim.application.id,
@@ -121,7 +160,6 @@ class SqlWorkQueue(WorkQueue):
                         ApplicationRow.status.in_([Status.CLAIMED.value, Status.KEYING.value]),
                     )
                     .values(updated_at=utcnow(), **values)
-                    .execution_options(synchronize_session=False)
                 )
             )
         if n != 1:
@@ -166,25 +204,30 @@ class SqlWorkQueue(WorkQueue):
                 "reason": outcome.reason,
                 "retry_at": outcome.retry_at,
             }
-        with self.db.session() as s:
+        with self.db.transaction() as conn:
             n = _rowcount(
-                s.execute(
+                conn.execute(
                     update(ApplicationRow)
                     .where(
                         ApplicationRow.id == claim.application.id,
                         ApplicationRow.acquired_by == claim.acquired_by,
                     )
                     .values(updated_at=now, **values)
-                    .execution_options(synchronize_session=False)
                 )
             )
-            attempt = s.get(AttemptRow, claim.attempt_id)
-            if attempt is not None:
-                attempt.ended_at, attempt.outcome, attempt.reason = (
-                    now,
-                    outcome.kind.value,
-                    outcome.reason,
-                )
+            if n == 1:
+                ended = {"outcome": outcome.kind.value, "reason": outcome.reason}
+            else:  # the outcome was refused: the attempt says so, never "keyed"
+                lost = f"{outcome.kind.value} not written: the lease was lost"
+                ended = {
+                    "outcome": LEASE_LOST,
+                    "reason": f"{lost} ({outcome.reason})" if outcome.reason else lost,
+                }
+            conn.execute(
+                update(AttemptRow)
+                .where(AttemptRow.id == claim.attempt_id)
+                .values(ended_at=now, **ended)
+            )
         if n != 1:
             raise LeaseLost(
                 f"application {claim.application.id} was taken over before its outcome was written"
@@ -192,13 +235,13 @@ class SqlWorkQueue(WorkQueue):
 
     def reap(self, now: datetime | None = None) -> int:
         now = now or utcnow()
-        with self.db.session() as s:
+        with self.db.transaction() as conn:
             expired = and_(
                 ApplicationRow.status.in_([Status.CLAIMED.value, Status.KEYING.value]),
                 ApplicationRow.acquired_until < now,
             )
             n = _rowcount(
-                s.execute(
+                conn.execute(
                     update(ApplicationRow)
                     .where(expired)
                     .values(
@@ -209,17 +252,16 @@ class SqlWorkQueue(WorkQueue):
                         acquired_until=None,
                         updated_at=now,
                     )
-                    .execution_options(synchronize_session=False)
                 )
             )
         return n
 
     def counts(self, procedure: str | None = None) -> dict[Status, int]:
-        with self.db.session() as s:
+        with self.db.transaction() as conn:
             q = select(ApplicationRow.status, func.count()).group_by(ApplicationRow.status)
             if procedure:
                 q = q.where(ApplicationRow.procedure == procedure)
-            found = {Status(status): int(n) for status, n in s.execute(q)}
+            found = {Status(status): int(n) for status, n in conn.execute(q)}
         return {status: found.get(status, 0) for status in Status}
 
 
