@@ -34,6 +34,13 @@ class Settings:
     headless: bool = field(default_factory=lambda: _env("RENKEI_HEADED", "") == "")
     audit_dir: Path = field(default_factory=lambda: Path(_env("RENKEI_AUDIT_DIR", "")))
     transient_tries: int = field(default_factory=lambda: int(_env("RENKEI_TRANSIENT_TRIES", "3")))
+    core_sessions: int | None = field(
+        default_factory=lambda: (
+            int(os.environ["RENKEI_CORE_SESSIONS"])
+            if os.environ.get("RENKEI_CORE_SESSIONS")
+            else None
+        )
+    )
     lease_s: float = field(default_factory=lambda: float(_env("RENKEI_LEASE_S", "300")))
     retry_later_s: float = field(default_factory=lambda: float(_env("RENKEI_RETRY_LATER_S", "600")))
 

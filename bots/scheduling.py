@@ -37,7 +37,9 @@ class ScheduledJob:
 
 
 def jobstore(db_url: str) -> SQLAlchemyJobStore:
-    return SQLAlchemyJobStore(url=db_url)
+    from bots.queue.db import engine_url
+
+    return SQLAlchemyJobStore(url=engine_url(db_url))  # postgresql:// → the psycopg driver
 
 
 def configure(scheduler: BaseScheduler, db_url: str) -> BaseScheduler:

@@ -18,6 +18,7 @@ from bots.engine.results import ItemResult, RunResult
 from bots.engine.runner import Engine, EngineSettings, new_run_id, runner_name
 from bots.queue.db import Database
 from bots.queue.schema import RunRow
+from bots.queue.slots import SessionSlots
 from bots.queue.sql import RunLock, SqlWorkQueue
 from bots.recipe.model import Recipe, load_all
 
@@ -38,6 +39,7 @@ def engine_settings(settings: Settings) -> EngineSettings:
         transient_tries=settings.transient_tries,
         lease=timedelta(seconds=settings.lease_s),
         retry_later=timedelta(seconds=settings.retry_later_s),
+        session_limit=settings.core_sessions,
     )
 
 
@@ -83,7 +85,10 @@ def run_once(
     try:
         queue = SqlWorkQueue(db, run_id)
         queue.reap()
-        engine = Engine(recipes, queue, engine_settings(settings), run_id=run_id, runner=runner)
+        slots = SessionSlots(db) if settings.core_sessions else None
+        engine = Engine(
+            recipes, queue, engine_settings(settings), run_id=run_id, runner=runner, slots=slots
+        )
         result = engine.run(procedure, limit=limit, on_item=on_item)
         write_report(result)
         with db.session() as s:

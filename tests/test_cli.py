@@ -47,6 +47,7 @@ def test_seed_run_status_from_the_command_line(tmp_path: Path, core) -> None:
         "keyed": 4,
         "needs_review": 1,
         "failed": 0,
+        "rejected": 0,
     }
     human = runner.invoke(cli, ["status"], env=env)
     assert "連携済（keyed）\t4" in human.output

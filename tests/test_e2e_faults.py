@@ -27,7 +27,9 @@ def _audit(result) -> list[dict]:
     return [json.loads(line) for line in result.audit_path.read_text().splitlines()]
 
 
-def test_http_500_on_register_is_retried_and_keyed_once(settings: Settings, db: Database, core) -> None:
+def test_http_500_on_register_is_retried_and_keyed_once(
+    settings: Settings, db: Database, core
+) -> None:
     seed(db, 5, core.url, problems=False)
     core.set_faults(register_500_rate=0.4, seed=7)
     settings.transient_tries = 6
@@ -52,7 +54,9 @@ def test_session_expiry_logs_in_again(settings: Settings, db: Database, core) ->
     _keyed_once(db, core)
 
 
-def test_notice_modal_is_closed_and_never_in_the_evidence(settings: Settings, db: Database, core) -> None:
+def test_notice_modal_is_closed_and_never_in_the_evidence(
+    settings: Settings, db: Database, core
+) -> None:
     seed(db, 3, core.url, problems=False)
     core.set_faults(notice_rate=0.5, seed=3)
 
@@ -63,7 +67,9 @@ def test_notice_modal_is_closed_and_never_in_the_evidence(settings: Settings, db
     assert closed and all(e["element"] == "notice" for e in closed)
 
 
-def test_maintenance_pauses_the_subsystem_and_loses_nothing(settings: Settings, db: Database, core) -> None:
+def test_maintenance_pauses_the_subsystem_and_loses_nothing(
+    settings: Settings, db: Database, core
+) -> None:
     seed(db, 3, core.url, problems=False)
     core.set_faults(maintenance=True)
     settings.transient_tries = 2
@@ -93,7 +99,9 @@ def test_latency_slows_but_keys(settings: Settings, db: Database, core) -> None:
     _keyed_once(db, core)
 
 
-def test_renamed_ids_are_drift_keyed_correctly_and_reported(settings: Settings, db: Database, core) -> None:
+def test_renamed_ids_are_drift_keyed_correctly_and_reported(
+    settings: Settings, db: Database, core
+) -> None:
     seed(db, 2, core.url, problems=False)
     core.set_faults(variants={"kosodate": "v2"})
 
@@ -101,7 +109,11 @@ def test_renamed_ids_are_drift_keyed_correctly_and_reported(settings: Settings, 
 
     _keyed_once(db, core)
     drifted = {d.element for d in result.drift}
-    assert {"nintei_entry.my_number", "nintei_entry.bank_code", "nintei_entry.account_no"} <= drifted
+    assert {
+        "nintei_entry.my_number",
+        "nintei_entry.bank_code",
+        "nintei_entry.account_no",
+    } <= drifted
     for record in core.records():
         row = rows(db)[record["remarks"].split("[renkei:")[1].rstrip("]")]
         assert record["bank_code"] == row.data["bank"]["bank_code"]

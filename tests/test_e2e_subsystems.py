@@ -22,7 +22,9 @@ def test_kaigo_applications_are_keyed_through_frames_and_the_lookup_popup(
 
     result = run_once(settings, "kaigo_nintei", db=db)
 
-    assert [i.outcome for i in result.items] == [OutcomeKind.KEYED] * 4, [i.reason for i in result.items]
+    assert [i.outcome for i in result.items] == [OutcomeKind.KEYED] * 4, [
+        i.reason for i in result.items
+    ]
     doctors = {d["hospital"]: d for d in core._call("/kaigo/_testing/doctors")}
     for app_id, row in rows(db).items():
         (record,) = core.records_for(app_id, "kaigo")
@@ -38,7 +40,9 @@ def test_kaigo_applications_are_keyed_through_frames_and_the_lookup_popup(
     assert [e.label for e in result.items[0].evidence] == ["before_register", "result"]
 
 
-def test_kaigo_rejection_by_alert_becomes_the_reason(settings: Settings, db: Database, core) -> None:
+def test_kaigo_rejection_by_alert_becomes_the_reason(
+    settings: Settings, db: Database, core
+) -> None:
     seed_kaigo(db, 1, core.url)
     # 更新 without the previous care level: only the core system knows it is required
     set_data(db, "KG-2026-000001", lambda d: d.update(kubun="更新", previous_level=None))
@@ -74,7 +78,9 @@ def test_boshi_notifications_are_keyed_in_the_single_page_app(
 
     result = run_once(settings, "boshi_ninshin", db=db)
 
-    assert {i.outcome for i in result.items} == {OutcomeKind.KEYED}, [i.reason for i in result.items]
+    assert {i.outcome for i in result.items} == {OutcomeKind.KEYED}, [
+        i.reason for i in result.items
+    ]
     for app_id in boshi:
         row = rows(db)[app_id]
         (record,) = core.records_for(app_id, "boshi")

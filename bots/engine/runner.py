@@ -32,7 +32,16 @@ from pathlib import Path
 
 from loguru import logger
 from playwright.sync_api import Browser
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    retry_if_result,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential,
+    wait_fixed,
+)
 
 from bots.audit.trail import AuditTrail
 from bots.contracts import AuditEvent, Claim, Driver, Outcome, OutcomeKind, WorkQueue
@@ -48,6 +57,7 @@ from bots.errors import (
     ScreenChanged,
     TransientError,
 )
+from bots.queue.slots import SessionSlots
 from bots.queue.sql import LeaseLost, utcnow
 from bots.recipe.model import Recipe
 from bots.steps.registry import Step
@@ -67,6 +77,8 @@ class EngineSettings:
     retry_later: timedelta = timedelta(minutes=10)
     timeout_ms: float = 10_000
     backoff_max_s: float = 8.0
+    session_limit: int | None = None  # licences: simultaneous core sessions, all runners
+    session_wait_s: float = 60.0
 
 
 def runner_name() -> str:
@@ -83,11 +95,40 @@ class _Systems:
 
     stack: ExitStack
     settings: EngineSettings
+    runner: str
+    slots: SessionSlots | None = None
     browser: Browser | None = None
     drivers: dict[str, Driver] = field(default_factory=dict)
+    held: dict[str, int] = field(default_factory=dict)  # system → licence slot
+
+    def licence(self, system: str) -> None:
+        """Hold one of the system's licence slots before logging in (and keep it)."""
+        if self.slots is None or self.settings.session_limit is None:
+            return
+        lease = self.settings.lease
+        if system in self.held:
+            self.slots.extend(system, self.held[system], self.runner, lease)
+            return
+        slots, limit = self.slots, self.settings.session_limit
+        waiting = Retrying(
+            stop=stop_after_delay(self.settings.session_wait_s),
+            wait=wait_fixed(1),
+            retry=retry_if_result(lambda slot: slot is None),  # all licences in use: wait
+        )
+        try:
+            slot = waiting(slots.acquire, system, self.runner, lease, limit)
+        except RetryError:
+            slot = None
+        if slot is None:
+            raise CoreUnavailable(
+                f"{system}: 同時接続数の上限（{limit}）に達しているため待機しました"
+            )
+        self.held[system] = slot
+        self.stack.callback(slots.release, system, slot, self.runner)
 
     def driver_for(self, recipe: Recipe) -> Driver:
         system = recipe.system
+        self.licence(system)
         if system not in self.drivers:
             if self.browser is None:
                 self.browser = self.stack.enter_context(
@@ -116,12 +157,14 @@ class Engine:
         *,
         run_id: str | None = None,
         runner: str | None = None,
+        slots: SessionSlots | None = None,
     ) -> None:
         self.recipes = recipes
         self.queue = queue
         self.settings = settings
         self.run_id = run_id or new_run_id()
         self.runner = runner or runner_name()
+        self.slots = slots  # licence slots, with settings.session_limit
 
     def run(
         self,
@@ -141,8 +184,13 @@ class Engine:
         done = 0
         try:
             with ExitStack() as stack:
-                systems = _Systems(stack, self.settings)
+                systems = _Systems(stack, self.settings, self.runner, self.slots)
                 for recipe in recipes:
+                    try:  # a licence before claiming: never hold an application while waiting
+                        systems.licence(recipe.system)
+                    except CoreUnavailable as exc:
+                        result.paused[recipe.system] = str(exc)
+                        continue
                     while (
                         (limit is None or done < limit)
                         and recipe.system not in result.stopped
