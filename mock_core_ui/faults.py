@@ -323,11 +323,7 @@ def is_exempt_request() -> bool:
     """Operator/test endpoints and static files: no fault ever applies to them."""
     path = request.path
     endpoint = request.endpoint or ""
-    return (
-        _exempt_path(path)
-        or endpoint == "static"
-        or endpoint.endswith(".static")
-    )
+    return _exempt_path(path) or endpoint == "static" or endpoint.endswith(".static")
 
 
 # --- the hooks ---
