@@ -79,6 +79,22 @@ def _post(core_url: str, path: str, items: list[dict[str, Any]]) -> None:
         ) from exc
 
 
+def _resolved(
+    app_id: str, procedure: str, received: datetime, atena_no: str, data: dict[str, Any]
+) -> ApplicationRow:
+    """An application as staff leave it for the bot: identified, reviewed, 連携待ち."""
+    return ApplicationRow(
+        id=app_id,
+        procedure=procedure,
+        received_at=received,
+        status=Status.RESOLVED.value,
+        atena_no=atena_no,
+        data=data,
+        attempts=0,
+        needs_verification=False,
+    )
+
+
 def seed_boshi(db: Database, n: int) -> int:
     """妊娠の届出 for the women among the first ``n`` demo residents; returns how many new."""
     from bots.demo.procedures import boshi_application
@@ -93,18 +109,7 @@ def seed_boshi(db: Database, n: int) -> int:
                 continue
             data = boshi_application(resident, i)
             received = datetime.combine(date.fromisoformat(data["notification_date"]), time(10, 0))
-            s.add(
-                ApplicationRow(
-                    id=app_id,
-                    procedure="boshi_ninshin",
-                    received_at=received,
-                    status=Status.RESOLVED.value,
-                    atena_no=resident["atena_no"],
-                    data=data,
-                    attempts=0,
-                    needs_verification=False,
-                )
-            )
+            s.add(_resolved(app_id, "boshi_ninshin", received, resident["atena_no"], data))
             created += 1
     return created
 
@@ -121,18 +126,7 @@ def seed_kaigo(db: Database, n: int, core_url: str | None) -> int:
             if s.get(ApplicationRow, app_id) is not None:
                 continue
             received = datetime.combine(date.fromisoformat(data["application_date"]), time(11, 0))
-            s.add(
-                ApplicationRow(
-                    id=app_id,
-                    procedure="kaigo_nintei",
-                    received_at=received,
-                    status=Status.RESOLVED.value,
-                    atena_no=insured["atena_no"],
-                    data=data,
-                    attempts=0,
-                    needs_verification=False,
-                )
-            )
+            s.add(_resolved(app_id, "kaigo_nintei", received, insured["atena_no"], data))
             created += 1
     if core_url:
         _post(core_url, "/kaigo/_testing/insured", [insured for insured, _ in people])
@@ -159,18 +153,7 @@ def seed(
             # the form's date may come with full-width digits: read it as the recipe does
             claimed = date.fromisoformat(transforms.apply(["iso_date"], data["claim_date"]))
             received = datetime.combine(claimed, time(9, 0))
-            s.add(
-                ApplicationRow(
-                    id=app_id,
-                    procedure=PROCEDURE,
-                    received_at=received,
-                    status=Status.RESOLVED.value,
-                    atena_no=atena_no,
-                    data=data,
-                    attempts=0,
-                    needs_verification=False,
-                )
-            )
+            s.add(_resolved(app_id, PROCEDURE, received, atena_no, data))
             created += 1
     residents = [resident for resident, _ in households]
     if core_url:
