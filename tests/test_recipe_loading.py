@@ -103,7 +103,7 @@ def load_error(ws: Workspace) -> str:
 def test_repository_recipes_load_cleanly() -> None:
     recipes = load_all(REPO / "recipes", REPO / "selectors", REPO)
 
-    assert set(recipes) == {"jidou_teate_nintei"}
+    assert set(recipes) == {"jidou_teate_nintei", "kaigo_nintei", "boshi_ninshin"}
     recipe = recipes["jidou_teate_nintei"]
     assert recipe.title == "児童手当 認定請求"
     assert recipe.system == "kosodate"
@@ -159,7 +159,8 @@ RECIPE_MISTAKES = [
         '      nintei_entry.remarks: "{remarks}"\n',
         '      nintei_entry.remarks: "{remarks}"\n      nintei_entry.child_name: "{remarks}"\n',
         'nintei_entry.child_name: "{remarks}"',
-        "element 'nintei_entry.child_name' needs index: use it inside for_each",
+        "element 'nintei_entry.child_name' needs index: use it inside for_each"
+        " or define the value among the fields",
         id="indexed-element-outside-for_each",
     ),
     pytest.param(
@@ -256,7 +257,7 @@ def test_misspelt_key_in_a_group_field_is_located_at_the_key(ws: Workspace) -> N
     """A typo inside the 児童 group must point at the typo, not at the group's 'each'."""
     text = ws.edit(
         RECIPE,
-        "relation: {from: relation, label: 続柄}",
+        "relation: {from: relation, transforms: [relation], label: 続柄}",
         "relation: {from: relation, lable: 続柄}",
     )
 

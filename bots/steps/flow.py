@@ -1,0 +1,156 @@
+"""Steps that shape the flow: branches, repeated rows, pop-up windows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bots.errors import RecipeError, ScreenChanged
+from bots.recipe.selectors import Element, Screen
+from bots.recipe.yamlpos import LocDict, pos_of
+from bots.steps.registry import ParseContext, Runtime, Step, check_keys, parse_steps, register
+from bots.steps.util import as_mapping
+
+
+@register
+@dataclass
+class If(Step):
+    """``if: field`` with ``then:`` / ``else:`` — branch on whether a value is present."""
+
+    name = "if"
+    field: str
+    then: list[Step]
+    otherwise: list[Step]
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name, "then", "else"})
+        if "then" not in node:
+            raise RecipeError("'if' needs 'then'", node.pos_of(cls.name))
+        then = parse_steps(node["then"], ctx, node.pos_of("then"))
+        otherwise = parse_steps(node["else"], ctx, node.pos_of("else")) if "else" in node else []
+        return cls(ctx.name(arg, node.pos), then, otherwise)
+
+    def children(self) -> list[Step]:
+        return [*self.then, *self.otherwise]
+
+    def run(self, rt: Runtime) -> None:
+        chosen = self.then if rt.scope.get(self.field) else self.otherwise
+        rt.record(self, detail=f"{self.field}: {'then' if chosen is self.then else 'else'}")
+        for step in chosen:
+            step.run(rt)
+
+
+@register
+@dataclass
+class ForEach(Step):
+    """``for_each: group`` with ``as: item`` and ``steps:`` — one pass per repeated row.
+
+    Inside, ``{item.field}`` and ``{index}`` (1-based) are in scope, and elements with an
+    ``{index}`` parameter (``child_name_{index}``) address the row.
+    """
+
+    name = "for_each"
+    group: str
+    alias: str
+    steps: list[Step]
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name, "as", "steps"})
+        group = str(arg)
+        if group not in ctx.groups:
+            raise RecipeError(
+                f"'{group}' is not a repeated group of the recipe", pos_of(arg, node.pos)
+            )
+        alias = str(node.get("as", "item"))
+        inner = ctx.child(**{alias: ctx.groups[group]})
+        return cls(group, alias, parse_steps(node.get("steps"), inner, node.pos_of(cls.name)))
+
+    def children(self) -> list[Step]:
+        return list(self.steps)
+
+    def run(self, rt: Runtime) -> None:
+        for index, item in enumerate(rt.scope.get(self.group) or [], start=1):
+            with rt.nested({self.alias: item, "index": index}):
+                for step in self.steps:
+                    step.run(rt)
+
+
+@register
+@dataclass
+class EnsureRows(Step):
+    """``ensure_rows: {rows: el, add: button, count: group}`` — add rows until enough.
+
+    Forms with a variable number of rows (児童) start with one; the add button is pressed
+    until the screen has one row per item, and the count is checked after each press.
+    """
+
+    name = "ensure_rows"
+    rows: Element
+    add: Element
+    group: str
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name})
+        spec = as_mapping(arg, node, cls.name)
+        check_keys(spec, {"rows", "add", "count"})
+        group = str(spec.get("count"))
+        if group not in ctx.groups:
+            raise RecipeError(f"'{group}' is not a repeated group", spec.pos_of("count"))
+        return cls(
+            ctx.element(spec.get("rows"), spec.pos), ctx.element(spec.get("add"), spec.pos), group
+        )
+
+    def run(self, rt: Runtime) -> None:
+        wanted = len(rt.scope.get(self.group) or [])
+        have = rt.driver.count(self.rows)
+        while have < wanted:
+            rt.driver.click(self.add)
+            now = rt.driver.count(self.rows)
+            if now <= have:
+                raise ScreenChanged(self.rows.screen, self.add.name, "行追加ボタンで行が増えません")
+            have = now
+        rt.record(self, element=self.rows, detail=f"{have} rows for {wanted} items")
+
+
+@register
+@dataclass
+class Popup(Step):
+    """``popup: screen`` with ``open: element`` and ``steps:`` — work in a pop-up window.
+
+    Legacy lookups (主治医検索) open a window whose choice fills the parent form and
+    closes it; the steps inside act on the pop-up, and the step waits for it to close.
+    """
+
+    name = "popup"
+    screen: Screen
+    opener: Element
+    steps: list[Step]
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name, "open", "steps"})
+        screen = ctx.screen(arg, node.pos)
+        if not screen.window:
+            raise RecipeError(
+                f"screen '{screen.name}' is not a pop-up window (set 'window:')",
+                pos_of(arg, node.pos),
+            )
+        if "open" not in node:
+            raise RecipeError(
+                "'popup' needs 'open': the element that opens it", node.pos_of(cls.name)
+            )
+        opener = ctx.element(node["open"], node.pos_of("open"))
+        return cls(screen, opener, parse_steps(node.get("steps"), ctx, node.pos_of(cls.name)))
+
+    def children(self) -> list[Step]:
+        return list(self.steps)
+
+    def run(self, rt: Runtime) -> None:
+        with rt.driver.popup(rt.bind(self.opener), self.screen):
+            rt.record(self, element=self.opener, detail=f"opened {self.screen.name}")
+            for step in self.steps:
+                step.run(rt)
+        rt.record(self, detail=f"closed {self.screen.name}")

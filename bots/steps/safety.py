@@ -1,0 +1,178 @@
+"""The steps that keep residents safe: 本人確認, 二重登録防止 and the register click.
+
+Steps never catch errors: a missing element, a rejection or a mismatch propagates to the
+engine, which alone maps it to an outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bots.errors import BusinessError, CoreRejected, IdentityMismatch, RecipeError
+from bots.recipe.selectors import Element, Screen
+from bots.recipe.template import Template
+from bots.recipe.yamlpos import LocDict
+from bots.steps.registry import ParseContext, Runtime, Step, check_keys, register
+from bots.steps.util import as_mapping, compare_key
+
+
+@register
+@dataclass
+class VerifyIdentity(Step):
+    """``verify_identity: {rows: el, checks: {el: template}}`` — 本人確認.
+
+    The core system must show exactly one resident, and every checked value on screen must
+    equal the applicant's. Otherwise the application goes to a person: the bot never types
+    into a record it is not sure of. Without ``rows`` the checks read single elements.
+    """
+
+    name = "verify_identity"
+    rows: Element | None
+    checks: list[tuple[Element, Template]]
+    labels: dict[str, str]  # element name → what staff call the item
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name})
+        spec = as_mapping(arg, node, cls.name)
+        check_keys(spec, {"rows", "checks"})
+        rows = ctx.element(spec["rows"], spec.pos) if "rows" in spec else None
+        checks_node = as_mapping(spec.get("checks"), spec, "checks")
+        checks, labels = [], {}
+        for key, value in checks_node.items():
+            where = checks_node.pos_of(key)
+            element = ctx.element(key, where)
+            if isinstance(value, LocDict):  # {equals: "{kana}", label: カナ氏名}
+                check_keys(value, {"equals", "label"})
+                labels[element.name] = str(value.get("label") or element.name)
+                value = value.get("equals")
+            checks.append((element, ctx.template(value, where)))
+        for element, _ in checks:
+            if rows and element.within != rows.name:
+                raise RecipeError(
+                    f"'{element.qualified}' is not a column of '{rows.qualified}'", element.pos
+                )
+        return cls(rows, checks, labels)
+
+    def run(self, rt: Runtime) -> None:
+        if self.rows is not None:
+            found = rt.driver.read_rows(self.rows, {e.name: e for e, _ in self.checks})
+            if not found:
+                said = "／".join(rt.driver.take_alerts())
+                raise IdentityMismatch(
+                    "基幹システムに該当する住民が見つかりません（宛名番号を確認してください）",
+                    said or None,
+                )
+            if len(found) > 1:
+                raise IdentityMismatch(
+                    f"基幹システムで住民が{len(found)}件該当し、一人に特定できません"
+                )
+            shown = found[0]
+        else:
+            shown = {e.name: rt.driver.read_text(e) for e, _ in self.checks}
+        for element, template in self.checks:
+            expected = template.render(rt.scope)
+            on_screen = shown.get(element.name, "")
+            if compare_key(on_screen) != compare_key(expected):
+                raise IdentityMismatch(
+                    f"基幹システムの住民と申請者が一致しません（{self.labels.get(element.name, element.name)}: "
+                    f"画面「{on_screen}」、申請「{expected}」）"
+                )
+        rt.record(self, detail=f"{len(self.checks)} items match")
+
+
+@register
+@dataclass
+class FindExisting(Step):
+    """``find_existing: {rows, receipt, remarks, tag}`` — 二重登録防止.
+
+    After searching the inquiry screen for the application's own tag (written into 備考
+    when keying), a row whose remarks contain the exact tag means the application is already
+    in the core system: the engine records it as keyed and types nothing.
+    """
+
+    name = "find_existing"
+    rows: Element
+    receipt: Element
+    remarks: Element
+    tag: Template
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name})
+        spec = as_mapping(arg, node, cls.name)
+        check_keys(spec, {"rows", "receipt", "remarks", "tag"})
+        return cls(
+            ctx.element(spec.get("rows"), spec.pos),
+            ctx.element(spec.get("receipt"), spec.pos),
+            ctx.element(spec.get("remarks"), spec.pos),
+            ctx.template(spec.get("tag"), spec.pos),
+        )
+
+    def run(self, rt: Runtime) -> None:
+        tag = self.tag.render(rt.scope)
+        rows = rt.driver.read_rows(self.rows, {"receipt": self.receipt, "remarks": self.remarks})
+        rt.driver.take_alerts()  # a legacy "nothing found" alert is an answer, not an error
+        matches = [r["receipt"].strip() for r in rows if tag in r["remarks"]]
+        rt.record(self, detail=f"{len(matches)} existing")
+        if len(matches) > 1:
+            raise BusinessError(
+                f"基幹システムにこの申請が{len(matches)}件登録されています（受付番号 {', '.join(matches)}）。"
+                "二重登録の可能性があります"
+            )
+        if matches:
+            rt.existing_found(matches[0])
+
+
+@register
+@dataclass
+class Register(Step):
+    """``register: {button, confirm, errors, success}`` — press 登録, the point of no return.
+
+    The engine is told first (the queue records ``keying``), the confirm dialog must say
+    exactly ``confirm``, and then the driver waits for the outcome: the ``success`` screen
+    (or element, e.g. a toast), or the core system's rejection — the ``errors`` element's
+    texts, or alert dialogs on legacy systems — which becomes the reason for review.
+    """
+
+    name = "register"
+    button: Element
+    confirm: str | None
+    errors: Element | None
+    success: Element
+    success_screen: Screen | None
+
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name})
+        spec = as_mapping(arg, node, cls.name)
+        check_keys(spec, {"button", "confirm", "errors", "success"})
+        for key in ("button", "success"):
+            if key not in spec:
+                raise RecipeError(f"'register' needs '{key}'", spec.pos)
+        confirm = str(spec["confirm"]) if spec.get("confirm") else None
+        errors = ctx.element(spec["errors"], spec.pos_of("errors")) if "errors" in spec else None
+        target = str(spec["success"])
+        screen: Screen | None = None
+        if "." in target:  # an element, e.g. a toast
+            success = ctx.element(spec["success"], spec.pos_of("success"))
+        else:
+            screen = ctx.screen(spec["success"], spec.pos_of("success"))
+            if screen.marker is None:
+                raise RecipeError(
+                    f"screen '{screen.name}' has no marker to recognise it", spec.pos_of("success")
+                )
+            success = screen.marker
+        return cls(
+            ctx.element(spec["button"], spec.pos_of("button")), confirm, errors, success, screen
+        )
+
+    def run(self, rt: Runtime) -> None:
+        rt.before_register()
+        messages = rt.driver.submit(self.button, self.confirm, self.success, self.errors)
+        rt.record(self, element=self.button, detail="rejected" if messages else "accepted")
+        if messages:
+            raise CoreRejected("基幹システムが登録を受け付けませんでした", " / ".join(messages))
+        if self.success_screen is not None:
+            rt.driver.expect_screen(self.success_screen)
