@@ -92,14 +92,17 @@ class Chaos:
 
     def wait_and_kill(self, runner: Runner, after_register: bool, limit_s: float) -> str:
         """Kill at the register click, or at a random moment; '' if it ended by itself."""
-        deadline = monotonic() + (limit_s if after_register else self.rng.uniform(1.0, limit_s))
+        start = monotonic()
+        # at a random moment; or at the first register click after a random warm-up
+        moment = start + self.rng.uniform(1.0, limit_s)
+        deadline = moment + limit_s if after_register else moment
         while monotonic() < deadline:
             try:
                 runner.proc.wait(timeout=0.05)  # also the poll interval
                 return ""  # finished by itself
             except subprocess.TimeoutExpired:
                 pass
-            if after_register and self._registered(runner):
+            if after_register and self._registered(runner) and monotonic() >= moment:
                 break
         runner.proc.send_signal(signal.SIGKILL)
         runner.proc.wait()
@@ -125,10 +128,12 @@ def run_chaos(n: int, kills: int, runners: int, workdir: Path, seed_value: int =
         seed(db, n, url, problems=True)
         chaos = Chaos(workdir, url, db_url, rng)
         done: list[str] = []
+        # spread the kills over the run (about 3 s an application per runner)
+        spacing = max(10.0, 3.0 * n / (kills * runners))
         pool = [chaos.start() for _ in range(runners)]
         while len(done) < kills:
             victim = pool.pop(rng.randrange(len(pool)))
-            how = chaos.wait_and_kill(victim, after_register=len(done) % 2 == 0, limit_s=20)
+            how = chaos.wait_and_kill(victim, after_register=len(done) % 2 == 0, limit_s=spacing)
             if how:
                 done.append(how)
             pool.append(chaos.start())
