@@ -125,7 +125,7 @@ def run_chaos(n: int, kills: int, runners: int, workdir: Path, seed_value: int =
     ]
     with mock_core(url, workdir / "core.db", reuse=False, extra_args=faults):
         db = Database(db_url)
-        seed(db, n, url, problems=True)
+        planted = set(seed(db, n, url, problems=True).problems)
         chaos = Chaos(workdir, url, db_url, rng)
         done: list[str] = []
         # spread the kills over the run (about 3 s an application per runner)
@@ -152,7 +152,7 @@ def run_chaos(n: int, kills: int, runners: int, workdir: Path, seed_value: int =
             if not (counts[Status.RESOLVED] or counts[Status.CLAIMED] or counts[Status.KEYING]):
                 break
             chaos.start().proc.wait()
-        result = tally(db, url)
+        result = tally(db, url, planted)
         result.notes.insert(
             0,
             f"kills               {len(done)} "
