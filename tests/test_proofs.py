@@ -17,11 +17,11 @@ from bots.proving.many import run_many
 def test_runners_killed_at_random_and_after_register_lose_nothing_and_key_nothing_twice(
     tmp_path: Path,
 ) -> None:
-    result = run_chaos(n=15, kills=4, runners=2, workdir=tmp_path)
+    result = run_chaos(n=20, kills=4, runners=2, workdir=tmp_path)
 
     assert result.ok, "\n".join(result.lines())
-    assert result.keyed + result.needs_review == 15
-    assert "(2 right after the register click)" in result.notes[0]
+    assert result.keyed + result.needs_review == 20
+    assert result.kills == 4 and result.register_kills >= 1, result.notes[0]
 
 
 def test_two_runners_on_sqlite_share_the_queue(tmp_path: Path) -> None:

@@ -31,6 +31,8 @@ class Tally:
     wrong: list[str] = field(default_factory=list)
     spurious: list[str] = field(default_factory=list)  # to review though nothing was wrong
     notes: list[str] = field(default_factory=list)
+    kills: int = 0  # kill test only: runners SIGKILLed, and of those right after 登録
+    register_kills: int = 0
 
     @property
     def ok(self) -> bool:
