@@ -238,68 +238,74 @@ class Engine:
         )
         evidence_dir = result.screenshots_dir / app.id
         runtime: AppRuntime | None = None
+        settled = False  # an outcome is known, or the application was given up (lease lost)
         try:
-            values = compute_values(recipe, app)
-            sensitive = {str(values.get(n)) for n in recipe.sensitive_fields if values.get(n)}
-            for attempt in Retrying(
-                retry=retry_if_exception_type(TransientError),
-                stop=stop_after_attempt(self.settings.transient_tries),
-                wait=wait_exponential(multiplier=0.5, max=self.settings.backoff_max_s),
-                reraise=True,
-            ):
-                with attempt:
-                    claim = self.queue.extend(claim, self.settings.lease)
-                    driver = systems.driver_for(recipe)
-                    runtime = AppRuntime(
-                        driver=driver,
-                        selectors=recipe.selectors,
-                        values=values,
-                        sensitive_values=sensitive,
-                        audit=audit,
-                        application_id=app.id,
-                        evidence_dir=evidence_dir,
-                        on_register=lambda c=claim: self._before_register(c),  # type: ignore[misc]
-                    )
-                    outcome = self._key(recipe, runtime, driver)
-        except BusinessError as exc:
-            self._error_evidence(runtime, "needs_review")
-            outcome = Outcome(
-                OutcomeKind.NEEDS_REVIEW, reason=exc.reason, core_message=exc.core_message
-            )
-        except TransientError as exc:
-            if isinstance(exc, CoreUnavailable):
-                result.paused[recipe.system] = str(exc)
-            outcome = Outcome(
-                OutcomeKind.RETRY,
-                reason=f"一時的なエラー: {exc}",
-                retry_at=utcnow() + self.settings.retry_later,
-            )
-        except (ScreenChanged, LoginFailed) as exc:
-            self._error_evidence(runtime, "stopped")
-            result.stopped[recipe.system] = str(exc)
-            outcome = Outcome(OutcomeKind.STOPPED, reason=str(exc))
-            logger.error("{}: 停止しました: {}", recipe.system, exc)
-        except LeaseLost as exc:
-            # Another runner took the application over (our lease ran out): it will look it
-            # up in the core system before typing; we must not touch it any more.
-            audit.emit(
-                AuditEvent(
-                    step="lease_lost", outcome="abandoned", application=app.id, detail=str(exc)
+            try:
+                values = compute_values(recipe, app)
+                sensitive = {str(values.get(n)) for n in recipe.sensitive_fields if values.get(n)}
+                for attempt in Retrying(
+                    retry=retry_if_exception_type(TransientError),
+                    stop=stop_after_attempt(self.settings.transient_tries),
+                    wait=wait_exponential(multiplier=0.5, max=self.settings.backoff_max_s),
+                    reraise=True,
+                ):
+                    with attempt:
+                        claim = self.queue.extend(claim, self.settings.lease)
+                        driver = systems.driver_for(recipe)
+                        runtime = AppRuntime(
+                            driver=driver,
+                            selectors=recipe.selectors,
+                            values=values,
+                            sensitive_values=sensitive,
+                            audit=audit,
+                            application_id=app.id,
+                            evidence_dir=evidence_dir,
+                            on_register=lambda c=claim: self._before_register(c),  # type: ignore[misc]
+                        )
+                        outcome = self._key(recipe, runtime, driver)
+            except BusinessError as exc:
+                self._error_evidence(runtime, "needs_review")
+                outcome = Outcome(
+                    OutcomeKind.NEEDS_REVIEW, reason=exc.reason, core_message=exc.core_message
                 )
-            )
-            return ItemResult(
-                app.id,
-                recipe.procedure,
-                OutcomeKind.STOPPED,
-                started,
-                datetime.now().astimezone(),
-                reason="処理権（リース）を失ったため中断しました（他の実行者が確認して処理します）",
-            )
-        except BaseException:
-            # A bug or an interrupt: put the application back (it is verified before any
-            # typing next time), then let the run fail loudly.
-            self._release(claim, Outcome(OutcomeKind.STOPPED, reason="実行が中断されました"), audit)
-            raise
+            except TransientError as exc:
+                if isinstance(exc, CoreUnavailable):
+                    result.paused[recipe.system] = str(exc)
+                outcome = Outcome(
+                    OutcomeKind.RETRY,
+                    reason=f"一時的なエラー: {exc}",
+                    retry_at=utcnow() + self.settings.retry_later,
+                )
+            except (ScreenChanged, LoginFailed) as exc:
+                self._error_evidence(runtime, "stopped")
+                result.stopped[recipe.system] = str(exc)
+                outcome = Outcome(OutcomeKind.STOPPED, reason=str(exc))
+                logger.error("{}: 停止しました: {}", recipe.system, exc)
+            except LeaseLost as exc:
+                # Another runner took the application over (our lease ran out): it will look it
+                # up in the core system before typing; we must not touch it any more.
+                audit.emit(
+                    AuditEvent(
+                        step="lease_lost", outcome="abandoned", application=app.id, detail=str(exc)
+                    )
+                )
+                settled = True
+                return ItemResult(
+                    app.id,
+                    recipe.procedure,
+                    OutcomeKind.STOPPED,
+                    started,
+                    datetime.now().astimezone(),
+                    reason="処理権（リース）を失ったため中断しました（他の実行者が確認して処理します）",
+                )
+            settled = True
+        finally:
+            if not settled:
+                # A bug or an interrupt: put the application back (it is verified before
+                # any typing next time); the exception goes on and the run fails loudly.
+                self._release(
+                    claim, Outcome(OutcomeKind.STOPPED, reason="実行が中断されました"), audit
+                )
         self._drift(recipe, systems, result, audit)
         self._release(claim, outcome, audit)
         return ItemResult(
