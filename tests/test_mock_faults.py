@@ -495,7 +495,6 @@ def test_inject_notice_directly() -> None:
         (subject + body + "お知らせ閉じる").encode("shift_jis")
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium not installed")
 def test_notice_overlay_blocks_clicks_until_closed() -> None:
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright

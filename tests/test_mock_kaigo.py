@@ -741,8 +741,8 @@ def _cell_right_of(frame: Any, text: str) -> Any:
     return frame.locator(f"xpath=//td[normalize-space(.)='{text}']/following-sibling::td[1]")
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")
 def test_clerk_registers_in_real_chromium(server: str) -> None:
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     _call(f"{server}/kaigo/_testing/insured", "POST", INSURED)
@@ -805,7 +805,11 @@ def test_clerk_registers_in_real_chromium(server: str) -> None:
             popup_rows = popup.locator("xpath=//tr[td/input[@value='選択']]")
             assert popup_rows.count() == 1
             with popup.expect_event("close"):
-                popup_rows.first.locator("input[value='選択']").click()
+                try:
+                    popup_rows.first.locator("input[value='選択']").click()
+                except PlaywrightError:
+                    # The choice closes its own window, sometimes before the click returns.
+                    assert popup.is_closed()
             assert code.input_value() == "0810100090"
             assert _cell_right_of(work, "医師名").locator("input").input_value() == "小林 幸子"
 
