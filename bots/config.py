@@ -43,8 +43,13 @@ class Settings:
     )
     lease_s: float = field(default_factory=lambda: float(_env("RENKEI_LEASE_S", "300")))
     retry_later_s: float = field(default_factory=lambda: float(_env("RENKEI_RETRY_LATER_S", "600")))
+    # Look every application up in the core system before typing ("always"), or only those
+    # a previous attempt may have registered ("when-needed"): see bots/engine/runner.py.
+    verify: str = field(default_factory=lambda: _env("RENKEI_VERIFY", "when-needed"))
 
     def __post_init__(self) -> None:
+        if self.verify not in ("when-needed", "always"):
+            raise ValueError(f"RENKEI_VERIFY は when-needed か always です（{self.verify!r}）")
         if not self.db_url:
             self.db_url = _env("RENKEI_DB", f"sqlite:///{self.root / 'var' / 'renkei.db'}")
         if not str(self.out_root) or str(self.out_root) == ".":

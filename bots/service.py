@@ -40,6 +40,7 @@ def engine_settings(settings: Settings) -> EngineSettings:
         lease=timedelta(seconds=settings.lease_s),
         retry_later=timedelta(seconds=settings.retry_later_s),
         session_limit=settings.core_sessions,
+        verify_always=settings.verify == "always",
     )
 
 

@@ -208,6 +208,49 @@ def test_crash_between_register_and_record_is_never_keyed_twice(
     assert len(core.records_for(app_id)) == 1
 
 
+def test_a_first_attempt_types_without_the_inquiry_round_trip(
+    settings: Settings, db: Database, core
+) -> None:
+    """Nothing can be in the core system from an attempt that never reached 登録, so the
+    照会 search is skipped; the audit log shows which screens were used."""
+    seed(db, 1, core.url, problems=False)
+
+    result = run_once(settings, db=db)
+
+    assert [i.outcome for i in result.items] == [OutcomeKind.KEYED]
+    events = [json.loads(line) for line in result.audit_path.read_text().splitlines()]
+    screens = [e["detail"] for e in events if e["step"] == "goto"]
+    assert screens == ["atena_search"]
+    assert len(core.records_for(application_id(0))) == 1
+
+
+def test_verify_all_finds_a_claim_lost_with_a_restored_database(
+    settings: Settings, db: Database, core
+) -> None:
+    seed(db, 1, core.url, problems=False)
+    app_id = application_id(0)
+    run_once(settings, db=db)
+    receipt = rows(db)[app_id].receipt_no
+    # The management database was restored from a backup taken before the run: the
+    # application looks untouched, with no trace of the attempt that keyed it.
+    update_row(
+        db,
+        app_id,
+        status=Status.RESOLVED.value,
+        receipt_no=None,
+        keyed_at=None,
+        attempts=0,
+        needs_verification=False,
+    )
+    settings.verify = "always"  # renkei run --verify-all
+
+    result = run_once(settings, db=db)
+
+    assert [i.outcome for i in result.items] == [OutcomeKind.ALREADY_KEYED]
+    assert rows(db)[app_id].receipt_no == receipt
+    assert len(core.records_for(app_id)) == 1
+
+
 def test_cutting_the_end_of_the_audit_log_is_detected(
     settings: Settings, db: Database, core
 ) -> None:

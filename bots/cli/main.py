@@ -43,8 +43,14 @@ def cli(ctx: click.Context, db: str | None, core_url: str | None, verbose: bool)
 @cli.command()
 @click.option("--procedure", "-p", help="Only this procedure (recipe name).")
 @click.option("--limit", type=int, help="Stop after this many applications.")
+@click.option(
+    "--verify-all",
+    is_flag=True,
+    help="Look every application up in the core system before typing "
+    "(after restoring the management database from a backup).",
+)
 @click.pass_context
-def run(ctx: click.Context, procedure: str | None, limit: int | None) -> None:
+def run(ctx: click.Context, procedure: str | None, limit: int | None, verify_all: bool) -> None:
     """Key every resolved application once, then print the summary."""
     from bots.cli.output import print_summary, progress
     from bots.queue.db import Database
@@ -52,6 +58,8 @@ def run(ctx: click.Context, procedure: str | None, limit: int | None) -> None:
     from bots.service import run_once
 
     settings = _settings(ctx)
+    if verify_all:
+        settings.verify = "always"
     db = Database(settings.db_url)
     waiting = SqlWorkQueue(db).counts(procedure)[Status.RESOLVED]
     try:

@@ -5,6 +5,10 @@ Locating is where a vendor update shows first, so it is done with care:
 * every strategy of an element is tried (first alone, then all at once with
   ``locator.or_``), waiting for the page rather than sleeping; the first strategy in the
   file's order that matches is used, and a match by a later one is *drift*, kept for IT;
+* once an element has been found by its first strategy, later fills, selects and reads act
+  on that strategy directly (Playwright's strict locators still refuse a second match) and
+  fall back to the full search only when that fails — one browser round trip instead of
+  three for most of a form, with the same errors when a screen has changed;
 * no match, or an element that matches several times, raises a screen change naming the
   screen, the element and every strategy tried, like Playwright's call log — unless the
   page is the login screen (session expired) or the server answered 5xx (transient);
@@ -25,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from time import monotonic
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, Dialog, Frame, Locator, Page, Response
 from playwright.sync_api import Error as PlaywrightError
@@ -54,6 +59,17 @@ _NAVIGATES_JS = """e => {
     return e.form.getAttribute('target') || '';
   return null;
 }"""
+
+
+#: What a field shows: its value for form controls, else its rendered text.
+_TEXT_JS = """e => ['INPUT', 'TEXTAREA', 'SELECT'].includes(e.tagName) ? e.value : e.innerText"""
+
+#: How long an action on an element's known first strategy may wait before the full search.
+_DIRECT_MS = 1_000
+
+
+def _key(element: Element) -> tuple[str, str, str]:
+    return (element.screen, element.name, element.strategies[0].describe())
 
 
 class LoginFailed(RenkeiError):
@@ -90,6 +106,8 @@ class PlaywrightDriver(Driver):
         self._server_errors: list[tuple[int, str]] = []
         self._popup: Page | None = None
         self._watched: set[int] = set()
+        self._found_first: set[tuple[str, str, str]] = set()  # see _direct
+        self._targets: dict[tuple[str, str, str], str | None] = {}  # see _navigates
         self.context: BrowserContext = browser.new_context(
             locale="ja-JP", viewport={"width": 1280, "height": 900}
         )
@@ -213,8 +231,12 @@ class PlaywrightDriver(Driver):
         marker = self._login_screen.marker
         if marker is None:
             return False
+        locators = [strategy_locator(self.page, s) for s in marker.strategies]
+        combined = locators[0]
+        for other in locators[1:]:
+            combined = combined.or_(other)
         try:
-            return any(strategy_locator(self.page, s).count() for s in marker.strategies)
+            return combined.count() > 0  # one round trip for every strategy
         except PlaywrightError:
             return False
 
@@ -227,6 +249,8 @@ class PlaywrightDriver(Driver):
         locators = [strategy_locator(scope, s) for s in element.strategies]
         # Fast path: the page has settled and the first strategy finds exactly what we want.
         first = locators[0].count()
+        if first == 1 and not many:
+            self._found_first.add(_key(element))
         if first == 1 or (first > 1 and many):
             return locators[0]
         if first > 1 and element.latest:
@@ -261,6 +285,23 @@ class PlaywrightDriver(Driver):
             return loc
         self._raise_not_found(element, locators, scope)
 
+    def _direct(self, element: Element) -> Locator | None:
+        """The first strategy's locator, to act on without counting first — when this
+        element was found by it before in this session and nothing else needs checking
+        first (no busy indicator to wait for, not a "latest of many" element). The caller
+        acts with a short time-out and falls back to :meth:`locate` on any failure, so a
+        changed screen still ends in the same precise error."""
+        if (
+            self.selectors.busy is not None
+            or element.latest
+            or _key(element) not in self._found_first
+        ):
+            return None
+        scope = self._scope_now(element)
+        if scope is None:
+            return None
+        return strategy_locator(scope, element.strategies[0])
+
     def _raise_not_found(self, element: Element, locators: list[Locator], scope: Scope) -> NoReturn:
         self._raise_server_error()
         if element.screen != self._login_screen.name and self._on_login_page():
@@ -292,8 +333,16 @@ class PlaywrightDriver(Driver):
         self._raise_server_error()
 
     def ensure_session(self) -> None:
-        if self.page.url.startswith(self.base_url) and not self._on_login_page():
-            return
+        url = self.page.url
+        if url.startswith(self.base_url):
+            login_url = self._login_screen.url
+            if not self.selectors.single_page and login_url:
+                # A multi-page system shows its log-in screen at its own URL (an expired
+                # session redirects there): no need to ask the page, which costs a query.
+                if urlsplit(url).path != urlsplit(self.base_url + login_url).path:
+                    return
+            elif not self._on_login_page():
+                return
         login = self.selectors.login
         self._open(self._login_screen.url or "/")
         if not self._on_login_page():
@@ -336,7 +385,7 @@ class PlaywrightDriver(Driver):
         scope: Page | Frame = self._scope(element)
         self._server_errors.clear()
         try:
-            target = None if self.selectors.single_page else loc.evaluate(_NAVIGATES_JS)
+            target = None if self.selectors.single_page else self._navigates(element, loc)
             if target is None and element.navigates:
                 target = ""  # its script submits the form
             if target in ("_top", "_parent"):
@@ -358,13 +407,37 @@ class PlaywrightDriver(Driver):
             raise
         self._raise_server_error()
 
+    def _navigates(self, element: Element, loc: Locator) -> str | None:
+        """Where clicking loads a document (see ``_NAVIGATES_JS``), asked once per element
+        and session: a button's form target does not change between applications."""
+        key = _key(element)
+        if key not in self._targets:
+            self._targets[key] = loc.evaluate(_NAVIGATES_JS)
+        return self._targets[key]
+
     def fill(self, element: Element, value: str) -> None:
-        loc = self.locate(element)
-        loc.fill(value)
+        loc = self._direct(element)
+        if loc is not None:
+            try:
+                loc.fill(value, timeout=_DIRECT_MS)
+            except PlaywrightError:
+                loc = None  # look properly: the error must name the screen and strategies
+        if loc is None:
+            loc = self.locate(element)
+            loc.fill(value)
+        # The field may refuse or change what was typed (maxlength, a script): never
+        # register something other than the application's value.
         if loc.input_value() != value:
             raise ScreenChanged(element.screen, element.name, "入力した値が画面に反映されません")
 
     def select(self, element: Element, label: str) -> None:
+        loc = self._direct(element)
+        if loc is not None:
+            try:
+                loc.select_option(label=label, timeout=_DIRECT_MS)
+                return
+            except PlaywrightError:
+                pass  # not there, or no such option: find out which, below
         loc = self.locate(element)
         try:
             loc.select_option(label=label, timeout=2_000)
@@ -374,13 +447,23 @@ class PlaywrightDriver(Driver):
             ) from exc
 
     def check(self, element: Element) -> None:
+        loc = self._direct(element)
+        if loc is not None:
+            try:
+                loc.check(timeout=_DIRECT_MS)
+                return
+            except PlaywrightError:
+                pass
         self.locate(element).check()
 
     def read_text(self, element: Element) -> str:
-        loc = self.locate(element)
-        if loc.evaluate("e => e.tagName") in ("INPUT", "TEXTAREA", "SELECT"):
-            return loc.input_value()
-        return loc.inner_text()
+        loc = self._direct(element)
+        if loc is not None:
+            try:
+                return str(loc.evaluate(_TEXT_JS, timeout=_DIRECT_MS))
+            except PlaywrightError:
+                pass
+        return str(self.locate(element).evaluate(_TEXT_JS))
 
     def count(self, element: Element) -> int:
         scope = self._scope(element)
@@ -405,12 +488,17 @@ class PlaywrightDriver(Driver):
             if screen is not None:
                 self.expect_screen(screen)
             return []
+        found = self.locate(rows, many=True)
         out = []
-        for row in self.locate(rows, many=True).all():
-            values = {"_text": row.inner_text().strip()}
-            for key, col in columns.items():
-                cell = strategy_locator(row, col.strategies[0])
-                values[key] = cell.first.inner_text().strip() if cell.count() else ""
+        for index in range(found.count()):
+            row = found.nth(index)
+            if not columns:  # a list of messages: the rows' own text
+                out.append({"_text": row.inner_text().strip()})
+                continue
+            values = {}
+            for key, col in columns.items():  # one round trip per cell, empty when absent
+                texts = strategy_locator(row, col.strategies[0]).all_inner_texts()
+                values[key] = texts[0].strip() if texts else ""
             out.append(values)
         return out
 

@@ -14,9 +14,14 @@ Errors become outcomes here and nowhere else:
 anything else                application back to the queue, the run aborts
 ==========================  ==================================================
 
-Before typing, every application is looked up in the core system (the recipe's
-``already_keyed`` steps): a crash or retry after the register button can never key it
-twice, because the second attempt finds the first.
+Before typing, an application that may already be in the core system is looked up there
+(the recipe's ``already_keyed`` steps): a crash or retry after the register button can never
+key it twice, because the second attempt finds the first. "May already be" is known, not
+guessed: the register button is only ever pressed after ``keying`` is durably recorded,
+and that mark (``needs_verification``) stays until the application is 連携済 — so a first
+attempt, which provably never reached the button, skips the 照会 round trip. After
+restoring the management database from a backup, set ``verify_always`` (``RENKEI_VERIFY=
+always``): the marks of the lost period are gone with it.
 """
 
 from __future__ import annotations
@@ -79,6 +84,7 @@ class EngineSettings:
     backoff_max_s: float = 8.0
     session_limit: int | None = None  # licences: simultaneous core sessions, all runners
     session_wait_s: float = 60.0
+    verify_always: bool = False  # look every application up first, not only marked ones
 
 
 def runner_name() -> str:
@@ -239,6 +245,9 @@ class Engine:
         evidence_dir = result.screenshots_dir / app.id
         runtime: AppRuntime | None = None
         settled = False  # an outcome is known, or the application was given up (lease lost)
+        # Look it up before typing when a previous attempt (of this claim or an earlier one)
+        # may have pressed 登録; see the module docstring.
+        verify = app.needs_verification or self.settings.verify_always
         try:
             try:
                 values = compute_values(recipe, app)
@@ -252,6 +261,12 @@ class Engine:
                     with attempt:
                         claim = self.queue.extend(claim, self.settings.lease)
                         driver = systems.driver_for(recipe)
+
+                        def before_register(c: Claim = claim) -> None:
+                            nonlocal verify
+                            self._before_register(c)
+                            verify = True  # a retry of this claim must look first
+
                         runtime = AppRuntime(
                             driver=driver,
                             selectors=recipe.selectors,
@@ -260,9 +275,9 @@ class Engine:
                             audit=audit,
                             application_id=app.id,
                             evidence_dir=evidence_dir,
-                            on_register=lambda c=claim: self._before_register(c),  # type: ignore[misc]
+                            on_register=before_register,
                         )
-                        outcome = self._key(recipe, runtime, driver)
+                        outcome = self._key(recipe, runtime, driver, verify=verify)
             except BusinessError as exc:
                 self._error_evidence(runtime, "needs_review")
                 outcome = Outcome(
@@ -325,9 +340,10 @@ class Engine:
         register for an application another runner may be handling."""
         self.queue.mark_keying(self.queue.extend(claim, self.settings.lease))
 
-    def _key(self, recipe: Recipe, rt: AppRuntime, driver: Driver) -> Outcome:
+    def _key(self, recipe: Recipe, rt: AppRuntime, driver: Driver, *, verify: bool) -> Outcome:
         driver.ensure_session()
-        _run_steps(recipe.already_keyed, rt)
+        if verify:
+            _run_steps(recipe.already_keyed, rt)
         if rt.existing_receipt:
             return Outcome(
                 OutcomeKind.ALREADY_KEYED,

@@ -224,7 +224,7 @@ def import_file(db: Database, path: Path, known_procedures: set[str]) -> ImportR
     for offset, row in enumerate(frame.to_dict(orient="records")):
         number = first_row + offset
         try:
-            rec = _record(row)
+            rec = _record({str(k): v for k, v in row.items()})
             app = _validate(rec, known_procedures)
         except ValueError as exc:
             report.rejected.append((number, str(exc)))
