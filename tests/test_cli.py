@@ -63,3 +63,26 @@ def test_unknown_procedure_is_a_clear_error(tmp_path: Path, core) -> None:
     result = CliRunner().invoke(cli, ["run", "-p", "jidou_teate"], env=_env(tmp_path, core.url))
     assert result.exit_code != 0
     assert "手続 'jidou_teate' のレシピがありません" in result.output
+
+
+def test_a_bad_verify_setting_is_a_clear_error(tmp_path: Path, core) -> None:
+    env = _env(tmp_path, core.url) | {"RENKEI_VERIFY": "sometimes"}
+    result = CliRunner().invoke(cli, ["run"], env=env)
+    assert result.exit_code != 0
+    assert "RENKEI_VERIFY は when-needed か always です（'sometimes'）" in result.output
+
+
+def test_verify_all_looks_up_before_typing(tmp_path: Path, core) -> None:
+    runner = CliRunner()
+    env = _env(tmp_path, core.url)
+    runner.invoke(cli, ["demo", "seed", "1"], env=env)
+    ran = runner.invoke(cli, ["run", "--verify-all"], env=env)
+    assert ran.exit_code == 0, ran.output
+    (audit,) = (tmp_path / "runs").glob("*/audit.jsonl")
+    screens = [
+        json.loads(line)["detail"]
+        for line in audit.read_text(encoding="utf-8").splitlines()
+        if json.loads(line)["step"] == "goto"
+    ]
+    assert screens == ["inquiry", "atena_search"]
+    assert len(core.records()) == 1

@@ -34,7 +34,10 @@ def cli(ctx: click.Context, db: str | None, core_url: str | None, verbose: bool)
         level="DEBUG" if verbose else "WARNING",
         filter=lambda r: "audit" not in r["extra"],
     )
-    settings = Settings(db_url=db or "")
+    try:
+        settings = Settings(db_url=db or "")
+    except ValueError as exc:  # a setting out of its range: say which, no traceback
+        raise click.ClickException(str(exc)) from exc
     if core_url:
         settings.core_url = core_url
     ctx.obj = settings

@@ -465,17 +465,23 @@ class PlaywrightDriver(Driver):
                 pass
         return str(self.locate(element).evaluate(_TEXT_JS))
 
-    def count(self, element: Element) -> int:
-        scope = self._scope(element)
+    def _rows(self, rows: Element) -> tuple[Locator | None, int]:
+        """The rows by the first strategy that finds any, and how many: one round trip."""
+        scope = self._scope(rows)
         self._settle(scope)
-        for s in element.strategies:
-            n = strategy_locator(scope, s).count()
+        for s in rows.strategies:
+            loc = strategy_locator(scope, s)
+            n = loc.count()
             if n:
-                return n
-        return 0
+                return loc, n
+        return None, 0
+
+    def count(self, element: Element) -> int:
+        return self._rows(element)[1]
 
     def read_rows(self, rows: Element, columns: Mapping[str, Element]) -> list[dict[str, str]]:
-        if not self.count(rows):
+        found, n = self._rows(rows)
+        if found is None:
             # "No rows" must mean the screen said so, not that we are somewhere else: a
             # login page (session expired) or an error page read as "not found" or "not
             # keyed yet" would send a resident to review, or key an application twice.
@@ -488,9 +494,8 @@ class PlaywrightDriver(Driver):
             if screen is not None:
                 self.expect_screen(screen)
             return []
-        found = self.locate(rows, many=True)
         out = []
-        for index in range(found.count()):
+        for index in range(n):
             row = found.nth(index)
             if not columns:  # a list of messages: the rows' own text
                 out.append({"_text": row.inner_text().strip()})
