@@ -120,6 +120,27 @@ def test_renamed_ids_are_drift_keyed_correctly_and_reported(
     assert "nintei_entry.bank_code" in result.report_path.read_text()
 
 
+def test_a_vendor_update_between_two_applications_is_followed(
+    settings: Settings, db: Database, core
+) -> None:
+    """Elements found directly by their first strategy in the first application are not
+    trusted blindly after the screens changed under a running bot."""
+    seed(db, 3, core.url, problems=False)
+
+    result = run_once(
+        settings, db=db, on_item=lambda item: core.set_faults(variants={"kosodate": "v2"})
+    )
+
+    _keyed_once(db, core)
+    assert {"nintei_entry.my_number", "nintei_entry.account_no"} <= {
+        d.element for d in result.drift
+    }
+    for record in core.records():
+        row = rows(db)[record["remarks"].split("[renkei:")[1].rstrip("]")]
+        assert record["my_number"] == row.data["applicant"]["my_number"].replace("-", "")
+        assert record["account_no"] == row.data["bank"]["account_no"]
+
+
 @pytest.mark.parametrize(
     ("subsystem", "procedure", "element"),
     [

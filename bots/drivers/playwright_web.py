@@ -251,6 +251,8 @@ class PlaywrightDriver(Driver):
         first = locators[0].count()
         if first == 1 and not many:
             self._found_first.add(_key(element))
+        else:  # drifted or gone: no more direct actions on it (each would wait _DIRECT_MS)
+            self._found_first.discard(_key(element))
         if first == 1 or (first > 1 and many):
             return locators[0]
         if first > 1 and element.latest:
