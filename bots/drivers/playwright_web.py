@@ -23,6 +23,7 @@ Locating is where a vendor update shows first, so it is done with care:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -481,6 +482,11 @@ class PlaywrightDriver(Driver):
     def count(self, element: Element) -> int:
         return self._rows(element)[1]
 
+    def _texts(self, element: Element) -> list[str]:
+        """The rendered text of every match of the element (none: empty)."""
+        found, _ = self._rows(element)
+        return [t.strip() for t in found.all_inner_texts()] if found is not None else []
+
     def read_rows(self, rows: Element, columns: Mapping[str, Element]) -> list[dict[str, str]]:
         found, n = self._rows(rows)
         if found is None:
@@ -513,7 +519,10 @@ class PlaywrightDriver(Driver):
         self, button: Element, confirm: str | None, success: Element, errors: Element | None
     ) -> list[str]:
         loc = self.locate(button)
-        already = self.count(success)  # toasts of earlier registrations may still show
+        # Toasts of earlier registrations may still show, and may vanish while we wait:
+        # success is a text that was not there before (a toast carries its 受付番号), or
+        # more of them than before — never a mere count, which a vanishing toast upsets.
+        before = Counter(self._texts(success))
         self._alerts.clear()
         self._confirms.clear()
         self._server_errors.clear()
@@ -536,7 +545,7 @@ class PlaywrightDriver(Driver):
             if self._alerts:
                 return self.take_alerts()
             try:
-                if self.count(success) > already:
+                if Counter(self._texts(success)) - before:
                     return []
                 if errors is not None and self.count(errors):
                     rows = self.read_rows(errors, {})
@@ -544,7 +553,7 @@ class PlaywrightDriver(Driver):
                 if self._on_login_page():
                     raise SessionExpired("登録の途中でセッションが切れました（登録されていません）")
                 waiting = strategy_locator(self._scope(success), success.strategies[0])
-                waiting.nth(already).wait_for(state="attached", timeout=250)
+                waiting.nth(sum(before.values())).wait_for(state="attached", timeout=250)
             except (PlaywrightTimeout, PlaywrightError):
                 pass  # the page is between documents: look again
             if monotonic() > deadline:
