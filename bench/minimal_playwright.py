@@ -21,6 +21,8 @@ from time import perf_counter
 
 from playwright.sync_api import sync_playwright
 
+# The flags Debian's Chromium needs here, written out rather than imported from bots/:
+# this script stands for what someone writes without renkei, and imports none of it.
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
