@@ -25,20 +25,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from bots.drivers.browser import CHROMIUM_ARGS
 from mock_core_ui import create_app
 from mock_core_ui.faults import FaultSettings
 from mock_core_ui.services import STORE_KEY
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 RECEIPT_RE = re.compile(r"BH\d{8}")
 
 RESIDENTS: list[dict[str, str]] = [

@@ -27,6 +27,7 @@ import pytest
 from flask import Flask, Response, jsonify
 from flask.testing import FlaskClient
 
+from bots.drivers.browser import CHROMIUM_ARGS
 from mock_core_ui import create_app
 from mock_core_ui.__main__ import fault_settings_from_args, parse_args
 from mock_core_ui.faults import (
@@ -509,14 +510,7 @@ def test_notice_overlay_blocks_clicks_until_closed() -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=CHROMIUM_ARGS,
         )
         try:
             page = browser.new_page()

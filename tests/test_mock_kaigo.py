@@ -31,19 +31,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from bots.drivers.browser import CHROMIUM_ARGS
 from mock_core_ui import create_app, faults
 from mock_core_ui.services import STORE_KEY
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("RENKEI_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 INSURED: list[dict[str, str]] = [
     {
