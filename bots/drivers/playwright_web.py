@@ -1,19 +1,9 @@
 """The web driver: a logged-in Playwright context on one core-system subsystem.
 
-Locating is where a vendor update shows first, so it is done with care:
+Finding elements (strategies, drift, direct actions, frames and pop-ups, the errors that
+name every strategy tried) is :mod:`bots.drivers.finding`; this module adds the session,
+the actions and the evidence:
 
-* every strategy of an element is tried (first alone, then all at once with
-  ``locator.or_``), waiting for the page rather than sleeping; the first strategy in the
-  file's order that matches is used, and a match by a later one is *drift*, kept for IT;
-* once an element has been found by its first strategy, later fills, selects and reads act
-  on that strategy directly (Playwright's strict locators still refuse a second match) and
-  fall back to the full search only when that fails — one browser round trip instead of
-  three for most of a form, with the same errors when a screen has changed;
-* no match, or an element that matches several times, raises a screen change naming the
-  screen, the element and every strategy tried, like Playwright's call log — unless the
-  page is the login screen (session expired) or the server answered 5xx (transient);
-* elements live where their screen says: the page, a named frame of a legacy frameset, or
-  a pop-up window opened by :meth:`popup`;
 * JavaScript dialogs are handled for the whole context: alerts are collected (legacy
   systems report errors that way), a confirm is accepted only when its text is the one
   the recipe expects;
@@ -29,7 +19,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from time import monotonic
-from typing import NoReturn
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, Dialog, Frame, Locator, Page, Response
@@ -37,9 +26,9 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bots.contracts import Driver
-from bots.drivers.locating import Scope, strategy_locator
+from bots.drivers.finding import DIRECT_MS, ElementFinder, element_key
+from bots.drivers.locating import strategy_locator
 from bots.errors import (
-    CoreUnavailable,
     RenkeiError,
     ScreenChanged,
     SelectorNotFound,
@@ -65,13 +54,6 @@ _NAVIGATES_JS = """e => {
 #: What a field shows: its value for form controls, else its rendered text.
 _TEXT_JS = """e => ['INPUT', 'TEXTAREA', 'SELECT'].includes(e.tagName) ? e.value : e.innerText"""
 
-#: How long an action on an element's known first strategy may wait before the full search.
-_DIRECT_MS = 1_000
-
-
-def _key(element: Element) -> tuple[str, str, str]:
-    return (element.screen, element.name, element.strategies[0].describe())
-
 
 class LoginFailed(RenkeiError):
     """The core system refused the bot's credentials: nothing can be keyed, stop."""
@@ -83,7 +65,7 @@ class Credentials:
     password: str
 
 
-class PlaywrightDriver(Driver):
+class PlaywrightDriver(ElementFinder, Driver):
     """:class:`~bots.contracts.Driver` for web core systems, one browser context per session."""
 
     def __init__(
@@ -169,155 +151,6 @@ class PlaywrightDriver(Driver):
     def take_alerts(self) -> list[str]:
         alerts, self._alerts = self._alerts, []
         return alerts
-
-    def _raise_server_error(self) -> None:
-        if not self._server_errors:
-            return
-        status, url = self._server_errors[-1]
-        self._server_errors.clear()
-        path = url.removeprefix(self.base_url)
-        if status == 503:
-            raise CoreUnavailable(f"基幹システムが停止中です（HTTP 503、夜間バッチ等）: {path}")
-        raise TransientError(f"基幹システムがエラーを返しました（HTTP {status}）: {path}")
-
-    # -- where elements live ----------------------------------------------------------
-
-    def _scope_now(self, element: Element) -> Page | Frame | None:
-        """Where the element's screen is shown right now, without waiting; None if nowhere."""
-        screen = self.selectors.screens.get(element.screen)
-        page: Page | None = self.page
-        if screen is not None and screen.window:
-            page = self._popup if self._popup is not None and not self._popup.is_closed() else None
-        if page is None or screen is None or not screen.frame:
-            return page
-        return page.frame(name=screen.frame)
-
-    def _scope(self, element: Element) -> Page | Frame:
-        screen = self.selectors.screens.get(element.screen)
-        page = self.page
-        if screen is not None and screen.window:
-            if self._popup is None or self._popup.is_closed():
-                raise ScreenChanged(screen.name, element.name, "ポップアップ画面が開いていません")
-            page = self._popup
-        if screen is None or not screen.frame:
-            return page
-        frame = page.frame(name=screen.frame)
-        if frame is None:
-            try:
-                page.locator(
-                    f"frame[name='{screen.frame}'], iframe[name='{screen.frame}']"
-                ).first.wait_for(state="attached", timeout=self.timeout_ms)
-            except PlaywrightTimeout:
-                self._raise_not_found(element, [], page)
-            frame = page.frame(name=screen.frame)
-        if frame is None:
-            raise ScreenChanged(
-                screen.name, element.name, f"フレーム '{screen.frame}' がありません"
-            )
-        return frame
-
-    def _settle(self, scope: Page | Frame) -> None:
-        """Wait until the subsystem's busy indicator (spinner) is gone, if it has one."""
-        if self.selectors.busy is None:
-            return
-        for s in self.selectors.busy.strategies:
-            busy = strategy_locator(scope, s)
-            if busy.count():
-                try:
-                    busy.first.wait_for(state="hidden", timeout=self.timeout_ms)
-                except PlaywrightTimeout as exc:
-                    raise TransientError("基幹システムの読み込みが終わりません") from exc
-
-    def _on_login_page(self) -> bool:
-        marker = self._login_screen.marker
-        if marker is None:
-            return False
-        locators = [strategy_locator(self.page, s) for s in marker.strategies]
-        combined = locators[0]
-        for other in locators[1:]:
-            combined = combined.or_(other)
-        try:
-            return combined.count() > 0  # one round trip for every strategy
-        except PlaywrightError:
-            return False
-
-    def locate(
-        self, element: Element, *, many: bool = False, timeout: float | None = None
-    ) -> Locator:
-        """Find an element by its strategies, in order; see the module docstring."""
-        scope = self._scope(element)
-        self._settle(scope)
-        locators = [strategy_locator(scope, s) for s in element.strategies]
-        # Fast path: the page has settled and the first strategy finds exactly what we want.
-        first = locators[0].count()
-        if first == 1 and not many:
-            self._found_first.add(_key(element))
-        else:  # drifted or gone: no more direct actions on it (each would wait _DIRECT_MS)
-            self._found_first.discard(_key(element))
-        if first == 1 or (first > 1 and many):
-            return locators[0]
-        if first > 1 and element.latest:
-            return locators[0].last
-        if first == 0:  # before waiting: perhaps the session ended or the server failed
-            self._raise_server_error()
-            if element.screen != self._login_screen.name and self._on_login_page():
-                raise SessionExpired(
-                    "基幹システムのセッションが切れました（ログイン画面に戻りました）"
-                )
-        combined = locators[0]
-        for other in locators[1:]:
-            combined = combined.or_(other)
-        try:
-            combined.first.wait_for(state="attached", timeout=timeout or self.timeout_ms)
-        except PlaywrightTimeout:
-            self._raise_not_found(element, locators, scope)
-        for index, loc in enumerate(locators):
-            n = loc.count()
-            if n == 0:
-                continue
-            if n > 1 and element.latest:
-                loc = loc.last
-            elif n > 1 and not many:
-                raise ScreenChanged(
-                    element.screen,
-                    element.name,
-                    f"{element.strategies[index].describe()} が{n}件に一致します",
-                )
-            if index > 0:
-                self.drift.append((element, index))
-            return loc
-        self._raise_not_found(element, locators, scope)
-
-    def _direct(self, element: Element) -> Locator | None:
-        """The first strategy's locator, to act on without counting first — when this
-        element was found by it before in this session and nothing else needs checking
-        first (no busy indicator to wait for, not a "latest of many" element). The caller
-        acts with a short time-out and falls back to :meth:`locate` on any failure, so a
-        changed screen still ends in the same precise error."""
-        if (
-            self.selectors.busy is not None
-            or element.latest
-            or _key(element) not in self._found_first
-        ):
-            return None
-        scope = self._scope_now(element)
-        if scope is None:
-            return None
-        return strategy_locator(scope, element.strategies[0])
-
-    def _raise_not_found(self, element: Element, locators: list[Locator], scope: Scope) -> NoReturn:
-        self._raise_server_error()
-        if element.screen != self._login_screen.name and self._on_login_page():
-            raise SessionExpired("基幹システムのセッションが切れました（ログイン画面に戻りました）")
-        tried = []
-        for s, loc in zip(element.strategies, locators, strict=False):
-            try:
-                tried.append(f"{s.describe()} → {loc.count()} 件")
-            except PlaywrightError:
-                tried.append(f"{s.describe()} → 判定不能")
-        raise SelectorNotFound(
-            element.screen, element.name, tried or ["（画面の枠が見つかりません）"]
-        )
 
     # -- session and screens ----------------------------------------------------------
 
@@ -413,7 +246,7 @@ class PlaywrightDriver(Driver):
     def _navigates(self, element: Element, loc: Locator) -> str | None:
         """Where clicking loads a document (see ``_NAVIGATES_JS``), asked once per element
         and session: a button's form target does not change between applications."""
-        key = _key(element)
+        key = element_key(element)
         if key not in self._targets:
             self._targets[key] = loc.evaluate(_NAVIGATES_JS)
         return self._targets[key]
@@ -422,7 +255,7 @@ class PlaywrightDriver(Driver):
         loc = self._direct(element)
         if loc is not None:
             try:
-                loc.fill(value, timeout=_DIRECT_MS)
+                loc.fill(value, timeout=DIRECT_MS)
             except PlaywrightError:
                 loc = None  # look properly: the error must name the screen and strategies
         if loc is None:
@@ -437,7 +270,7 @@ class PlaywrightDriver(Driver):
         loc = self._direct(element)
         if loc is not None:
             try:
-                loc.select_option(label=label, timeout=_DIRECT_MS)
+                loc.select_option(label=label, timeout=DIRECT_MS)
                 return
             except PlaywrightError:
                 pass  # not there, or no such option: find out which, below
@@ -453,7 +286,7 @@ class PlaywrightDriver(Driver):
         loc = self._direct(element)
         if loc is not None:
             try:
-                loc.check(timeout=_DIRECT_MS)
+                loc.check(timeout=DIRECT_MS)
                 return
             except PlaywrightError:
                 pass
@@ -463,29 +296,13 @@ class PlaywrightDriver(Driver):
         loc = self._direct(element)
         if loc is not None:
             try:
-                return str(loc.evaluate(_TEXT_JS, timeout=_DIRECT_MS))
+                return str(loc.evaluate(_TEXT_JS, timeout=DIRECT_MS))
             except PlaywrightError:
                 pass
         return str(self.locate(element).evaluate(_TEXT_JS))
 
-    def _rows(self, rows: Element) -> tuple[Locator | None, int]:
-        """The rows by the first strategy that finds any, and how many: one round trip."""
-        scope = self._scope(rows)
-        self._settle(scope)
-        for s in rows.strategies:
-            loc = strategy_locator(scope, s)
-            n = loc.count()
-            if n:
-                return loc, n
-        return None, 0
-
     def count(self, element: Element) -> int:
         return self._rows(element)[1]
-
-    def _texts(self, element: Element) -> list[str]:
-        """The rendered text of every match of the element (none: empty)."""
-        found, _ = self._rows(element)
-        return [t.strip() for t in found.all_inner_texts()] if found is not None else []
 
     def read_rows(self, rows: Element, columns: Mapping[str, Element]) -> list[dict[str, str]]:
         found, n = self._rows(rows)
