@@ -163,7 +163,14 @@ class Driver(ABC):
     def click(self, element: Element) -> None: ...
 
     @abstractmethod
-    def fill(self, element: Element, value: str) -> None: ...
+    def fill(self, element: Element, value: str) -> None:
+        """Type ``value`` into the field. What the field then shows is confirmed by
+        :meth:`check_values`, once for all the fields a step typed."""
+
+    @abstractmethod
+    def check_values(self, typed: Sequence[tuple[Element, str]]) -> None:
+        """Raise ScreenChanged for the first field that does not show exactly what was
+        typed into it (a maxlength, a script that rewrites): nothing else is registered."""
 
     @abstractmethod
     def select(self, element: Element, label: str) -> None: ...
@@ -173,6 +180,10 @@ class Driver(ABC):
 
     @abstractmethod
     def read_text(self, element: Element) -> str: ...
+
+    def read_texts(self, elements: Sequence[Element]) -> list[str]:
+        """:meth:`read_text` of each element; a driver may read them all at once."""
+        return [self.read_text(e) for e in elements]
 
     @abstractmethod
     def count(self, element: Element) -> int:

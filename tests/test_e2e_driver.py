@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,9 @@ from bots.config import Settings
 from bots.demo.seed import seed
 from bots.drivers.browser import launch_chromium
 from bots.drivers.playwright_web import Credentials, LoginFailed, PlaywrightDriver
-from bots.errors import SelectorNotFound, SessionExpired
+from bots.errors import ScreenChanged, SelectorNotFound, SessionExpired
 from bots.queue.db import Database
-from bots.recipe.selectors import SelectorSet, load_selectors
+from bots.recipe.selectors import SelectorSet, Strategy, load_selectors
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -141,3 +142,94 @@ def test_no_rows_on_a_login_page_is_an_expired_session_not_a_missing_resident(
     driver.fill(search.elements["atena_no"], "0999999999")
     driver.click(search.elements["search"])
     assert driver.read_rows(search.elements["result_rows"], {}) == []  # a real "none"
+
+
+def _entry(driver: PlaywrightDriver, core, db: Database, kosodate: SelectorSet):  # type: ignore[no-untyped-def]
+    seed(db, 1, core.url, problems=False)
+    driver.ensure_session()
+    driver.page.goto(f"{core.url}/jidou/nintei/new?atena_no=0000100001")
+    return kosodate.screen("nintei_entry")
+
+
+def test_typed_values_are_read_back_and_a_changed_field_stops_the_screen(
+    driver: PlaywrightDriver, kosodate: SelectorSet, db: Database, core
+) -> None:
+    """Read back in one round trip: a script that rewrites an earlier field is caught."""
+    entry = _entry(driver, core, db, kosodate)
+    typed = [(entry.elements["claim_year"], "7"), (entry.elements["claim_month"], "4")]
+    for element, value in typed:
+        driver.fill(element, value)
+    driver.check_values(typed)  # as typed: no error
+
+    driver.page.evaluate("document.querySelector('#claim_year').value = '8'")
+    with pytest.raises(ScreenChanged, match="反映されません") as caught:
+        driver.check_values(typed)
+    assert caught.value.element == "claim_year"
+
+
+def test_a_field_that_truncates_what_was_typed_stops_the_screen(
+    driver: PlaywrightDriver, kosodate: SelectorSet, db: Database, core
+) -> None:
+    """maxlength cuts the 個人番号 short: never register part of a number."""
+    entry = _entry(driver, core, db, kosodate)
+    driver.page.evaluate("document.querySelector('#my_number').maxLength = 4")
+    my_number = entry.elements["my_number"]
+    driver.fill(my_number, "123456789018")
+
+    with pytest.raises(ScreenChanged) as caught:
+        driver.check_values([(my_number, "123456789018")])
+    assert caught.value.element == "my_number"
+
+
+def test_read_back_of_a_field_found_by_label_takes_the_careful_way(
+    driver: PlaywrightDriver, kosodate: SelectorSet, db: Database, core
+) -> None:
+    """A strategy only Playwright understands (a label) is read element by element."""
+    entry = _entry(driver, core, db, kosodate)
+    by_label = replace(entry.elements["remarks"], strategies=(Strategy("label", "備考"),))
+    driver.fill(by_label, "電子申請 JT-2026-000001")
+    driver.check_values([(by_label, "電子申請 JT-2026-000001")])
+
+    driver.page.evaluate("document.querySelector('#remarks').value = ''")
+    with pytest.raises(ScreenChanged, match="反映されません"):
+        driver.check_values([(by_label, "電子申請 JT-2026-000001")])
+
+
+def test_a_field_duplicated_after_typing_is_a_screen_change_not_a_guess(
+    driver: PlaywrightDriver, kosodate: SelectorSet, db: Database, core
+) -> None:
+    """The one-round-trip read answers only for exactly one match; two go the careful way,
+    which names the strategy that matched twice."""
+    entry = _entry(driver, core, db, kosodate)
+    account = entry.elements["account_no"]
+    driver.fill(account, "7654321")
+    driver.page.evaluate(
+        "const e = document.querySelector('#account_no'); e.after(e.cloneNode())"
+    )
+    driver.timeout_ms = 500
+
+    with pytest.raises(ScreenChanged, match="2件に一致"):
+        driver.check_values([(account, "7654321")])
+
+
+def test_identity_items_and_result_rows_read_in_one_go_match_the_screen(
+    driver: PlaywrightDriver, kosodate: SelectorSet, db: Database, core
+) -> None:
+    seed(db, 1, core.url, problems=False)
+    search = kosodate.screen("atena_search")
+    driver.ensure_session()
+    driver.goto(search)
+    driver.fill(search.elements["atena_no"], "0000100001")
+    driver.click(search.elements["search"])
+    columns = {k: search.elements[f"result_{k}"] for k in ("atena_no", "kana", "birth")}
+
+    rows = driver.read_rows(search.elements["result_rows"], columns)
+
+    shown = driver.page.locator("table#results tbody tr").first.inner_text()
+    assert len(rows) == 1 and rows[0]["atena_no"] == "0000100001"
+    assert rows[0]["kana"] and rows[0]["kana"] in shown and rows[0]["birth"] in shown
+    driver.click(search.elements["select"])
+    entry = kosodate.screen("nintei_entry")
+    header = [entry.elements[f"claimant_{k}"] for k in ("atena_no", "kana", "birth")]
+    driver.read_texts(header)  # found once: the next read is the one-round-trip one
+    assert driver.read_texts(header) == [rows[0]["atena_no"], rows[0]["kana"], rows[0]["birth"]]

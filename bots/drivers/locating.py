@@ -36,12 +36,30 @@ def column_xpath(header: str) -> str:
     return f"./{_CELL}[{header_cell}][count({header_cell}/preceding-sibling::{_CELL})+1]"
 
 
-def strategy_locator(scope: Scope, s: Strategy) -> Locator:
+def dom_query(s: Strategy) -> tuple[str, str] | None:
+    """The strategy as a query a page script can run itself — ``("css", selector)`` or
+    ``("xpath", expression)`` — or None for Playwright's own engines (label, role, text,
+    placeholder), which a page script cannot reproduce faithfully."""
     match s.kind:
         case "css":
-            return scope.locator(s.value)
+            return ("css", s.value)
         case "xpath":
-            return scope.locator(f"xpath={s.value}")
+            return ("xpath", s.value)
+        case "cell":
+            return ("xpath", f"{cell_xpath(s.value)}//{_CONTROL}")
+        case "cell_text":
+            return ("xpath", cell_xpath(s.value))
+        case "column":
+            return ("xpath", column_xpath(s.value))
+    return None
+
+
+def strategy_locator(scope: Scope, s: Strategy) -> Locator:
+    query = dom_query(s)
+    if query is not None:
+        kind, value = query
+        return scope.locator(value if kind == "css" else f"xpath={value}")
+    match s.kind:
         case "label":
             return scope.get_by_label(s.value, exact=s.exact)
         case "role":
@@ -50,10 +68,4 @@ def strategy_locator(scope: Scope, s: Strategy) -> Locator:
             return scope.get_by_text(s.value, exact=s.exact)
         case "placeholder":
             return scope.get_by_placeholder(s.value, exact=s.exact)
-        case "cell":
-            return scope.locator(f"xpath={cell_xpath(s.value)}//{_CONTROL}")
-        case "cell_text":
-            return scope.locator(f"xpath={cell_xpath(s.value)}")
-        case "column":
-            return scope.locator(f"xpath={column_xpath(s.value)}")
     raise ValueError(f"unknown strategy {s.kind}")  # the loader prevents this

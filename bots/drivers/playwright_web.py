@@ -27,7 +27,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bots.contracts import Driver
 from bots.drivers.finding import DIRECT_MS, ElementFinder, element_key
-from bots.drivers.locating import strategy_locator
+from bots.drivers.locating import dom_query, strategy_locator
+from bots.drivers.reading import Query, read_singles, read_table, single_text
 from bots.errors import (
     RenkeiError,
     ScreenChanged,
@@ -50,6 +51,8 @@ _NAVIGATES_JS = """e => {
   return null;
 }"""
 
+
+_NOT_SHOWN = "入力した値が画面に反映されません"
 
 #: What a field shows: its value for form controls, else its rendered text.
 _TEXT_JS = """e => ['INPUT', 'TEXTAREA', 'SELECT'].includes(e.tagName) ? e.value : e.innerText"""
@@ -256,15 +259,34 @@ class PlaywrightDriver(ElementFinder, Driver):
         if loc is not None:
             try:
                 loc.fill(value, timeout=DIRECT_MS)
+                return
             except PlaywrightError:
-                loc = None  # look properly: the error must name the screen and strategies
-        if loc is None:
-            loc = self.locate(element)
-            loc.fill(value)
+                pass  # look properly: the error must name the screen and strategies
+        self.locate(element).fill(value)
+
+    def check_values(self, typed: Sequence[tuple[Element, str]]) -> None:
         # The field may refuse or change what was typed (maxlength, a script): never
-        # register something other than the application's value.
-        if loc.input_value() != value:
-            raise ScreenChanged(element.screen, element.name, "入力した値が画面に反映されません")
+        # register something other than the application's value. One read for the fields
+        # the page can find itself; the others (and any it cannot settle) one by one.
+        batch: dict[int, tuple[Page | Frame, list[tuple[Element, str, Query]]]] = {}
+        careful: list[tuple[Element, str]] = []
+        for element, value in typed:
+            query = dom_query(element.strategies[0])
+            scope = self._known_scope(element)
+            if query is None or scope is None:
+                careful.append((element, value))
+            else:
+                batch.setdefault(id(scope), (scope, []))[1].append((element, value, query))
+        for scope, items in batch.values():
+            shown = read_singles(scope, [q for _, _, q in items])
+            for (element, value, _), on_screen in zip(items, shown, strict=True):
+                if on_screen is None:
+                    careful.append((element, value))
+                elif on_screen != value:
+                    raise ScreenChanged(element.screen, element.name, _NOT_SHOWN)
+        for element, value in careful:
+            if self.locate(element).input_value() != value:
+                raise ScreenChanged(element.screen, element.name, _NOT_SHOWN)
 
     def select(self, element: Element, label: str) -> None:
         loc = self._direct(element)
@@ -292,19 +314,42 @@ class PlaywrightDriver(ElementFinder, Driver):
                 pass
         self.locate(element).check()
 
+    def _known_scope(self, element: Element) -> Page | Frame | None:
+        """Where an element found before by its first strategy shows now, if it was."""
+        if element.latest or element_key(element) not in self._found_first:
+            return None
+        return self._scope_now(element)
+
     def read_text(self, element: Element) -> str:
         loc = self._direct(element)
         if loc is not None:
-            try:
-                return str(loc.evaluate(_TEXT_JS, timeout=DIRECT_MS))
-            except PlaywrightError:
-                pass
-        return str(self.locate(element).evaluate(_TEXT_JS))
+            text = single_text(loc)
+            if text is not None:
+                return text
+        loc = self.locate(element)
+        text = single_text(loc)
+        return text if text is not None else str(loc.evaluate(_TEXT_JS))
+
+    def read_texts(self, elements: Sequence[Element]) -> list[str]:
+        """One round trip for elements found before by a first strategy the page can
+        evaluate (a screen's header, read for 本人確認); the rest via :meth:`read_text`."""
+        queries = [dom_query(e.strategies[0]) for e in elements]
+        scopes = [self._known_scope(e) if self.selectors.busy is None else None for e in elements]
+        texts: list[str | None] = [None] * len(elements)
+        first = scopes[0] if scopes else None
+        if first is not None and all(s is first for s in scopes) and None not in queries:
+            texts = list(read_singles(first, [q for q in queries if q is not None]))
+        return [
+            t if t is not None else self.read_text(e) for e, t in zip(elements, texts, strict=True)
+        ]
 
     def count(self, element: Element) -> int:
         return self._rows(element)[1]
 
     def read_rows(self, rows: Element, columns: Mapping[str, Element]) -> list[dict[str, str]]:
+        table = self._read_table(rows, columns)
+        if table is not None:
+            return table
         found, n = self._rows(rows)
         if found is None:
             # "No rows" must mean the screen said so, not that we are somewhere else: a
@@ -331,6 +376,23 @@ class PlaywrightDriver(ElementFinder, Driver):
                 values[key] = texts[0].strip() if texts else ""
             out.append(values)
         return out
+
+    def _read_table(
+        self, rows: Element, columns: Mapping[str, Element]
+    ) -> list[dict[str, str]] | None:
+        """:meth:`read_rows` in one round trip when the page can evaluate every strategy
+        of the rows and the first of each column; None: take the careful way."""
+        row_queries = [dom_query(s) for s in rows.strategies]
+        col_queries = [(k, dom_query(c.strategies[0])) for k, c in columns.items()]
+        if not columns or None in row_queries or any(q is None for _, q in col_queries):
+            return None
+        scope = self._scope(rows)
+        self._settle(scope)
+        return read_table(
+            scope,
+            [q for q in row_queries if q is not None],
+            [(k, q) for k, q in col_queries if q is not None],
+        )
 
     def submit(
         self, button: Element, confirm: str | None, success: Element, errors: Element | None

@@ -70,7 +70,10 @@ class VerifyIdentity(Step):
                 )
             shown = found[0]
         else:
-            shown = {e.name: rt.driver.read_text(e) for e, _ in self.checks}
+            elements = [e for e, _ in self.checks]
+            shown = dict(
+                zip((e.name for e in elements), rt.driver.read_texts(elements), strict=True)
+            )
         for element, template in self.checks:
             expected = template.render(rt.scope)
             on_screen = shown.get(element.name, "")

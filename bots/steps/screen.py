@@ -97,12 +97,18 @@ class _Assign(Step):
     def act(self, rt: Runtime, element: Element, value: str) -> None:
         raise NotImplementedError
 
+    def settle(self, rt: Runtime, done: list[tuple[Element, str]]) -> None:
+        """After all pairs: a check of what the screen now shows, if the step has one."""
+
     def run(self, rt: Runtime) -> None:
+        done = []
         for element, template in self.pairs:
             bound = rt.bind(element)
             value = template.render(rt.scope)
             self.act(rt, bound, value)
             rt.record(self, element=bound, value=value)
+            done.append((bound, value))
+        self.settle(rt, done)
 
 
 @register
@@ -113,6 +119,11 @@ class Fill(_Assign):
 
     def act(self, rt: Runtime, element: Element, value: str) -> None:
         rt.driver.fill(element, value)
+
+    def settle(self, rt: Runtime, done: list[tuple[Element, str]]) -> None:
+        # Read back once all are typed: this also catches a script that rewrites an
+        # earlier field when a later one changes, which a check per field would miss.
+        rt.driver.check_values(done)
 
 
 @register
