@@ -1,13 +1,20 @@
 #!/bin/sh
-# Debian packages renkei needs at run time and for its tests: Chromium (Playwright cannot
-# download its own browser on a closed network), a Japanese font (without one every kanji
-# in a screenshot is a box), and the PostgreSQL server (the tests start their own
-# throw-away server on loopback from /usr/lib/postgresql/<version>/bin; Debian's cluster
-# service is not needed and is not started). Installs only what is missing; uses sudo
+# Debian packages renkei needs at run time and for its tests: Chromium and its headless
+# shell (Playwright cannot download its own browser on a closed network), a Japanese font
+# (without one every kanji in a screenshot is a box), and the PostgreSQL server (the tests
+# start their own throw-away server on loopback from /usr/lib/postgresql/<version>/bin;
+# Debian's cluster service is not needed and is not started). Installs only what is missing; uses sudo
 # when not root.
 set -eu
 missing=""
-[ -x "${RENKEI_CHROMIUM:-/usr/bin/chromium}" ] || missing="$missing chromium"
+if [ -n "${RENKEI_CHROMIUM:-}" ]; then
+    [ -x "$RENKEI_CHROMIUM" ] || missing="$missing chromium"
+else
+    # The full browser for headed runs (watching the bot), the old headless shell for
+    # scheduled ones: lighter, and what Playwright itself uses headless.
+    [ -x /usr/bin/chromium ] || missing="$missing chromium"
+    [ -x /usr/bin/chromium-headless-shell ] || missing="$missing chromium-headless-shell"
+fi
 fc-list :lang=ja 2>/dev/null | grep -q . || missing="$missing fonts-ipafont-gothic"
 pg=""
 for initdb in /usr/lib/postgresql/*/bin/initdb; do

@@ -1,7 +1,8 @@
 """One Chromium per run.
 
 Playwright's own browser download cannot work on the municipality's closed network (nor
-here), so renkei launches the distribution's Chromium, by default ``/usr/bin/chromium``.
+here), so renkei launches the distribution's Chromium: its old headless shell for headless
+runs when installed, else ``/usr/bin/chromium`` (see :func:`bots.config.default_chromium`).
 The flags keep it from phoning home, which a closed network would refuse many times a
 second.
 """
