@@ -221,6 +221,12 @@ class ElementFinder:
         return None, 0
 
     def _texts(self, element: Element) -> list[str]:
-        """The rendered text of every match of the element (none: empty)."""
-        found, _ = self._rows(element)
-        return [t.strip() for t in found.all_inner_texts()] if found is not None else []
+        """The rendered text of everything any strategy of the element matches (none:
+        empty), in one round trip: what :meth:`submit` compares before and after 登録."""
+        scope = self._scope(element)
+        self._settle(scope)
+        locators = [strategy_locator(scope, s) for s in element.strategies]
+        combined = locators[0]
+        for other in locators[1:]:
+            combined = combined.or_(other)
+        return [t.strip() for t in combined.all_inner_texts()]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bots.errors import BusinessError, CoreRejected, IdentityMismatch, RecipeError
-from bots.recipe.selectors import Element, Screen
+from bots.recipe.selectors import Element
 from bots.recipe.template import Template
 from bots.recipe.yamlpos import LocDict
 from bots.steps.registry import ParseContext, Runtime, Step, check_keys, register
@@ -143,8 +143,7 @@ class Register(Step):
     button: Element
     confirm: str | None
     errors: Element | None
-    success: Element
-    success_screen: Screen | None
+    success: Element  # an element (a toast) or a screen's marker
 
     @classmethod
     def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
@@ -157,7 +156,6 @@ class Register(Step):
         confirm = str(spec["confirm"]) if spec.get("confirm") else None
         errors = ctx.element(spec["errors"], spec.pos_of("errors")) if "errors" in spec else None
         target = str(spec["success"])
-        screen: Screen | None = None
         if "." in target:  # an element, e.g. a toast
             success = ctx.element(spec["success"], spec.pos_of("success"))
         else:
@@ -167,9 +165,7 @@ class Register(Step):
                     f"screen '{screen.name}' has no marker to recognise it", spec.pos_of("success")
                 )
             success = screen.marker
-        return cls(
-            ctx.element(spec["button"], spec.pos_of("button")), confirm, errors, success, screen
-        )
+        return cls(ctx.element(spec["button"], spec.pos_of("button")), confirm, errors, success)
 
     def run(self, rt: Runtime) -> None:
         rt.before_register()
@@ -177,5 +173,5 @@ class Register(Step):
         rt.record(self, element=self.button, detail="rejected" if messages else "accepted")
         if messages:
             raise CoreRejected("基幹システムが登録を受け付けませんでした", " / ".join(messages))
-        if self.success_screen is not None:
-            rt.driver.expect_screen(self.success_screen)
+        # A success screen needs no expect_screen here: submit returned because its
+        # marker appeared, which is all expect_screen would check again.
