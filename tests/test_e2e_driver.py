@@ -203,9 +203,7 @@ def test_a_field_duplicated_after_typing_is_a_screen_change_not_a_guess(
     entry = _entry(driver, core, db, kosodate)
     account = entry.elements["account_no"]
     driver.fill(account, "7654321")
-    driver.page.evaluate(
-        "const e = document.querySelector('#account_no'); e.after(e.cloneNode())"
-    )
+    driver.page.evaluate("const e = document.querySelector('#account_no'); e.after(e.cloneNode())")
     driver.timeout_ms = 500
 
     with pytest.raises(ScreenChanged, match="2件に一致"):
@@ -233,3 +231,29 @@ def test_identity_items_and_result_rows_read_in_one_go_match_the_screen(
     header = [entry.elements[f"claimant_{k}"] for k in ("atena_no", "kana", "birth")]
     driver.read_texts(header)  # found once: the next read is the one-round-trip one
     assert driver.read_texts(header) == [rows[0]["atena_no"], rows[0]["kana"], rows[0]["birth"]]
+
+
+def test_a_fresh_tab_every_few_applications_keeps_the_session_and_the_dialog_handling(
+    browser: Browser, core_url: str, kosodate: SelectorSet
+) -> None:
+    """The tab is replaced to free Chromium's memory; the clerk's session is not."""
+    d = PlaywrightDriver(
+        browser, core_url, kosodate, Credentials("rpa01", "renkei-demo"), fresh_tab_after=2
+    )
+    try:
+        menu = kosodate.screen("menu")
+        d.ensure_session()  # application 1: logs in
+        d.goto(menu)
+        d.credentials = Credentials("rpa01", "wrong")  # a second log-in would now fail
+        first = d.page
+        d.ensure_session()  # application 2: same tab
+        assert d.page is first
+        d.ensure_session()  # application 3: a fresh tab, still logged in
+        d.goto(menu)
+
+        assert d.page is not first and first.is_closed()
+        assert len(d.context.pages) == 1
+        d.page.evaluate("alert('お知らせ')")  # the new tab's dialogs are handled
+        assert d.take_alerts() == ["お知らせ"]
+    finally:
+        d.close()

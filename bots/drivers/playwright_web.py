@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from time import monotonic
 from urllib.parse import urlsplit
+from weakref import WeakSet
 
 from playwright.sync_api import Browser, BrowserContext, Dialog, Frame, Locator, Page, Response
 from playwright.sync_api import Error as PlaywrightError
@@ -58,6 +59,10 @@ _NOT_SHOWN = "入力した値が画面に反映されません"
 _TEXT_JS = """e => ['INPUT', 'TEXTAREA', 'SELECT'].includes(e.tagName) ? e.value : e.innerText"""
 
 
+#: Applications started in one tab before the next starts in a fresh one (see _fresh_tab).
+FRESH_TAB_AFTER = 5
+
+
 class LoginFailed(RenkeiError):
     """The core system refused the bot's credentials: nothing can be keyed, stop."""
 
@@ -79,11 +84,13 @@ class PlaywrightDriver(ElementFinder, Driver):
         credentials: Credentials,
         *,
         timeout_ms: float = 10_000,
+        fresh_tab_after: int = FRESH_TAB_AFTER,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.selectors = selectors
         self.credentials = credentials
         self.timeout_ms = timeout_ms
+        self.fresh_tab_after = fresh_tab_after
         self.drift: list[tuple[Element, int]] = []
         self.interruptions: list[str] = []  # interrupts closed, for the audit trail
         self._alerts: list[str] = []
@@ -91,7 +98,11 @@ class PlaywrightDriver(ElementFinder, Driver):
         self._expected_confirm: str | None = None
         self._server_errors: list[tuple[int, str]] = []
         self._popup: Page | None = None
-        self._watched: set[int] = set()
+        # Pages given our handlers; weak, so a closed page's id reused by a new one can
+        # never make the new one look watched (its dialogs would go unanswered).
+        self._watched: WeakSet[Page] = WeakSet()
+        self._applications = 0  # started in this tab: see ensure_session
+        self._last_screen_url: str | None = None  # see _fresh_tab
         self._found_first: set[tuple[str, str, str]] = set()  # see _direct
         self._targets: dict[tuple[str, str, str], str | None] = {}  # see _navigates
         self.context: BrowserContext = browser.new_context(
@@ -106,9 +117,9 @@ class PlaywrightDriver(ElementFinder, Driver):
     # -- events -----------------------------------------------------------------------
 
     def _watch(self, page: Page) -> None:
-        if id(page) in self._watched:
+        if page in self._watched:
             return
-        self._watched.add(id(page))
+        self._watched.add(page)
         page.on("dialog", self._on_dialog)
         page.on("response", self._on_response)
         for interrupt in self.selectors.interrupts:
@@ -172,6 +183,9 @@ class PlaywrightDriver(ElementFinder, Driver):
         self._raise_server_error()
 
     def ensure_session(self) -> None:
+        self._applications += 1
+        if self._applications > self.fresh_tab_after:
+            self._fresh_tab()
         url = self.page.url
         if url.startswith(self.base_url):
             login_url = self._login_screen.url
@@ -197,11 +211,29 @@ class PlaywrightDriver(ElementFinder, Driver):
                 "基幹システムにログインできません（職員ID・パスワードを確認してください）"
             )
 
+    def _fresh_tab(self) -> None:
+        """Go on in a new tab of the same logged-in context (cookies stay: no new log-in).
+
+        Chromium's renderer keeps about a megabyte per page a tab has shown, so a run of a
+        thousand applications in one tab would end above 4 GB; a fresh tab every
+        ``fresh_tab_after`` applications holds a runner near its starting size.
+        """
+        old, self.page = self.page, self.context.new_page()
+        self._watch(self.page)
+        old.close()
+        self._applications = 1
+        if self._last_screen_url is not None:
+            # A screen the recipe opened by URL: a GET in the session, unlike the last
+            # page (often a POST's answer), and not the log-in page, which on some
+            # systems logs the clerk in again. ensure_session then checks where we are.
+            self._open(self._last_screen_url)
+
     def goto(self, screen: Screen) -> None:
         self._alerts.clear()
         if screen.url is None:
             raise ScreenChanged(screen.name, "url", "画面のURLが定義されていません")
         self._open(screen.url)
+        self._last_screen_url = screen.url
         self.expect_screen(screen)
 
     def expect_screen(self, screen: Screen) -> None:
