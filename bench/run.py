@@ -75,6 +75,7 @@ class Measured:
     wall_s: float
     peak_pss_mb: float
     started_at: float = 0.0  # epoch seconds when the first application started
+    ids: list[str] = field(default_factory=list)  # the applications, for (a)
 
     @property
     def per_app(self) -> list[float]:
@@ -205,17 +206,18 @@ class Bench:
 
 def bot_times(audit: Path, wall: float, mem: float) -> Measured:
     """Completion times of the run's applications, from its audit log's outcome events."""
-    times, outcomes = [], []
+    times, outcomes, ids = [], [], []
     for line in audit.read_text(encoding="utf-8").splitlines():
         event = json.loads(line)
         if event["step"] == "outcome":
             times.append(datetime.fromisoformat(event["time"]).timestamp())
             outcomes.append(event["outcome"])
+            ids.append(event["application"])
     bad = [o for o in outcomes if o != "keyed"]
     if bad:
         raise SystemExit(f"the bot did not key everything: {bad} (see {audit.parent})")
     start = times[0] if times else 0.0
-    return Measured("bot", [t - start for t in times], wall, mem, started_at=start)
+    return Measured("bot", [t - start for t in times], wall, mem, started_at=start, ids=ids)
 
 
 def summarise(way: str, runs: list[Measured]) -> Way:
@@ -234,8 +236,11 @@ def summarise(way: str, runs: list[Measured]) -> Way:
 def zero_latency(bench: Bench, db: Database, n: int, rounds: int) -> dict[str, Any]:
     """Rounds of (a), (b), (c); the ratio (a)/(b) is taken within each round."""
     seed(db, n, bench.settings.core_url, problems=False)
+    # In the queue's claim order, so that round r's chunk is exactly what (a) claims in
+    # round r: (a) and (b) key the same applications (children, spouse) in each pair.
     with db.session() as s:
-        ids = sorted(r.id for r in s.query(ApplicationRow).filter_by(procedure=PROCEDURE))[:n]
+        rows = s.query(ApplicationRow).filter_by(procedure=PROCEDURE)
+        ids = [r.id for r in rows.order_by(ApplicationRow.received_at, ApplicationRow.id)][:n]
     per_round = n // rounds
     got: dict[str, list[Measured]] = {"a": [], "b": [], "c": []}
     ratios = []
@@ -249,6 +254,8 @@ def zero_latency(bench: Bench, db: Database, n: int, rounds: int) -> dict[str, A
             b = bench.script("minimal_playwright.py", b_spec)
             a = bench.bot(bench.settings.db_url, per_round)
         c = bench.script("direct_http.py", c_spec)
+        if sorted(a.ids) != sorted(chunk):
+            raise SystemExit(f"round {r + 1}: (a) keyed other applications than (b): {a.ids}")
         ratio = statistics.median(a.per_app) / statistics.median(b.per_app)
         ratios.append(round(ratio, 3))
         got["a"].append(a)
