@@ -17,10 +17,10 @@ from bots.proving.many import run_many
 def test_runners_killed_at_random_and_after_register_lose_nothing_and_key_nothing_twice(
     tmp_path: Path,
 ) -> None:
-    result = run_chaos(n=20, kills=4, runners=2, workdir=tmp_path)
+    result = run_chaos(n=24, kills=4, runners=2, workdir=tmp_path)
 
     assert result.ok, "\n".join(result.lines())
-    assert result.keyed + result.needs_review == 20
+    assert result.keyed + result.needs_review == 24
     assert result.kills == 4 and result.register_kills >= 1, result.notes[0]
 
 

@@ -129,8 +129,9 @@ def run_chaos(n: int, kills: int, runners: int, workdir: Path, seed_value: int =
         planted = set(seed(db, n, url, problems=True).problems)
         chaos = Chaos(workdir, url, db_url, rng)
         done: list[str] = []
-        # spread the kills over the run (about 3 s an application per runner)
-        spacing = max(10.0, 3.0 * n / (kills * runners))
+        # Spread the kills over the run: about 2 s an application per runner (measured
+        # 1.7 s, bench/), at least 5 s so that a runner gets past its start-up sometimes.
+        spacing = max(5.0, 2.0 * n / (kills * runners))
         pool = [chaos.start() for _ in range(runners)]
         while len(done) < kills:
             victim = pool.pop(rng.randrange(len(pool)))
