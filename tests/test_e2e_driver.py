@@ -122,15 +122,21 @@ def test_wrong_password_stops_with_a_clear_reason(
         bad.close()
 
 
-def test_no_rows_on_a_login_page_is_an_expired_session_not_a_missing_resident(
-    driver: PlaywrightDriver, kosodate: SelectorSet, db: Database, core
-) -> None:
-    """A search answered by the login page must never read as "no such resident"."""
+def _search(driver: PlaywrightDriver, core, db: Database, kosodate: SelectorSet):  # type: ignore[no-untyped-def]
+    """宛名検索 with the first demo resident's 宛名番号 typed, not yet searched."""
     seed(db, 1, core.url, problems=False)
     search = kosodate.screen("atena_search")
     driver.ensure_session()
     driver.goto(search)
     driver.fill(search.elements["atena_no"], "0000100001")
+    return search
+
+
+def test_no_rows_on_a_login_page_is_an_expired_session_not_a_missing_resident(
+    driver: PlaywrightDriver, kosodate: SelectorSet, db: Database, core
+) -> None:
+    """A search answered by the login page must never read as "no such resident"."""
+    search = _search(driver, core, db, kosodate)
     driver.context.clear_cookies()
     driver.click(search.elements["search"])  # answered with the login page
 
@@ -213,11 +219,7 @@ def test_a_field_duplicated_after_typing_is_a_screen_change_not_a_guess(
 def test_identity_items_and_result_rows_read_in_one_go_match_the_screen(
     driver: PlaywrightDriver, kosodate: SelectorSet, db: Database, core
 ) -> None:
-    seed(db, 1, core.url, problems=False)
-    search = kosodate.screen("atena_search")
-    driver.ensure_session()
-    driver.goto(search)
-    driver.fill(search.elements["atena_no"], "0000100001")
+    search = _search(driver, core, db, kosodate)
     driver.click(search.elements["search"])
     columns = {k: search.elements[f"result_{k}"] for k in ("atena_no", "kana", "birth")}
 
