@@ -8,7 +8,10 @@ the actions and the evidence:
   systems report errors that way), a confirm is accepted only when its text is the one
   the recipe expects;
 * お知らせ-style overlays declared as ``interrupts`` are closed whenever they block an
-  action (Playwright's locator handlers) and before every screenshot.
+  action (Playwright's locator handlers) and before every screenshot;
+* several elements are read in one page script where it can (:mod:`bots.drivers.reading`);
+* every ``FRESH_TAB_AFTER`` applications the work goes on in a fresh tab of the same
+  logged-in context, which holds Chromium's memory (see ``_fresh_tab``).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from bots.contracts import Driver
 from bots.drivers.finding import DIRECT_MS, ElementFinder, element_key
 from bots.drivers.locating import dom_query, strategy_locator
-from bots.drivers.reading import Query, read_singles, read_table, single_text
+from bots.drivers.reading import SHOWN_JS, Query, read_singles, read_table, single_text
 from bots.errors import (
     RenkeiError,
     ScreenChanged,
@@ -54,9 +57,6 @@ _NAVIGATES_JS = """e => {
 
 
 _NOT_SHOWN = "入力した値が画面に反映されません"
-
-#: What a field shows: its value for form controls, else its rendered text.
-_TEXT_JS = """e => ['INPUT', 'TEXTAREA', 'SELECT'].includes(e.tagName) ? e.value : e.innerText"""
 
 
 #: Applications started in one tab before the next starts in a fresh one (see _fresh_tab).
@@ -360,7 +360,7 @@ class PlaywrightDriver(ElementFinder, Driver):
                 return text
         loc = self.locate(element)
         text = single_text(loc)
-        return text if text is not None else str(loc.evaluate(_TEXT_JS))
+        return text if text is not None else str(loc.evaluate(SHOWN_JS))  # waits
 
     def read_texts(self, elements: Sequence[Element]) -> list[str]:
         """One round trip for elements found before by a first strategy the page can

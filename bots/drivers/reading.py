@@ -24,25 +24,34 @@ from playwright.sync_api import Frame, Locator, Page
 #: A query the page can run itself: see :func:`bots.drivers.locating.dom_query`.
 Query = tuple[str, str]
 
+#: What an element shows: its value for form controls, else its rendered text.
+SHOWN_JS = "e => ['INPUT', 'TEXTAREA', 'SELECT'].includes(e.tagName) ? e.value : e.innerText"
+
 #: Shared by the scripts below: the nodes a query finds under ``root`` (null if invalid),
-#: and what a node shows — its value for form controls, else its rendered text.
-_HELPERS = """
+#: and :data:`SHOWN_JS`.
+_HELPERS = (
+    """
 const find = (root, [kind, q]) => {
   try {
     if (kind === 'css') return Array.from(root.querySelectorAll(q));
-    // Like Playwright's XPath engine: inside an element, '//' means below it.
+    // Like Playwright's XPath engine: inside an element, '//' means below it, and only
+    // elements count (not text or attribute nodes).
     if (root.nodeType !== Node.DOCUMENT_NODE && q.startsWith('/')) q = '.' + q;
     const doc = root.ownerDocument || root;
     const r = doc.evaluate(q, root, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
     const out = [];
-    for (let i = 0; i < r.snapshotLength; i++) out.push(r.snapshotItem(i));
+    for (let i = 0; i < r.snapshotLength; i++) {
+      const node = r.snapshotItem(i);
+      if (node.nodeType === Node.ELEMENT_NODE) out.push(node);
+    }
     return out;
   } catch (e) {
     return null;
   }
 };
-const shown = e => ['INPUT', 'TEXTAREA', 'SELECT'].includes(e.tagName) ? e.value : e.innerText;
 """
+    + f"const shown = {SHOWN_JS};\n"
+)
 
 #: For each query: what its one match shows, or null when it does not match exactly once.
 _SINGLES_JS = (
