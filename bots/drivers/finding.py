@@ -26,7 +26,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Frame, Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from bots.drivers.locating import Scope, strategy_locator
+from bots.drivers.locating import Scope, any_of, strategy_locator
 from bots.errors import (
     CoreUnavailable,
     ScreenChanged,
@@ -123,9 +123,7 @@ class ElementFinder:
         if marker is None:
             return False
         locators = [strategy_locator(self.page, s) for s in marker.strategies]
-        combined = locators[0]
-        for other in locators[1:]:
-            combined = combined.or_(other)
+        combined = any_of(locators)
         try:
             return combined.count() > 0  # one round trip for every strategy
         except PlaywrightError:
@@ -154,9 +152,7 @@ class ElementFinder:
                 raise SessionExpired(
                     "基幹システムのセッションが切れました（ログイン画面に戻りました）"
                 )
-        combined = locators[0]
-        for other in locators[1:]:
-            combined = combined.or_(other)
+        combined = any_of(locators)
         try:
             combined.first.wait_for(state="attached", timeout=timeout or self.timeout_ms)
         except PlaywrightTimeout:
@@ -226,7 +222,5 @@ class ElementFinder:
         scope = self._scope(element)
         self._settle(scope)
         locators = [strategy_locator(scope, s) for s in element.strategies]
-        combined = locators[0]
-        for other in locators[1:]:
-            combined = combined.or_(other)
+        combined = any_of(locators)
         return [t.strip() for t in combined.all_inner_texts()]

@@ -8,6 +8,8 @@ labels offers is the text of the neighbouring cell or of the column header.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from playwright.sync_api import Frame, Locator, Page
 
 from bots.recipe.selectors import Strategy
@@ -69,3 +71,11 @@ def strategy_locator(scope: Scope, s: Strategy) -> Locator:
         case "placeholder":
             return scope.get_by_placeholder(s.value, exact=s.exact)
     raise ValueError(f"unknown strategy {s.kind}")  # the loader prevents this
+
+
+def any_of(locators: Sequence[Locator]) -> Locator:
+    """One locator matching what any of ``locators`` matches: one round trip for all."""
+    combined = locators[0]
+    for other in locators[1:]:
+        combined = combined.or_(other)
+    return combined
