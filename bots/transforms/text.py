@@ -106,6 +106,16 @@ def digits(value: object) -> str:
     return require_digits(as_text(value))
 
 
+@register("half_width")
+def half_width(value: object) -> str:
+    """Full-width digits, Latin letters and symbols to half-width, ends stripped.
+
+    For items the core screen takes in half-width (電話番号 ０２９－８５１ → 029-851); kana
+    are left alone (they have their own transforms).
+    """
+    return half_ascii(as_text(value)).replace("\u30fc", "-").replace("\uff70", "-").strip()
+
+
 @register("zenkaku_space")
 def zenkaku_space(value: object) -> str:
     """Collapse any run of spaces into one full-width space and strip the ends.
