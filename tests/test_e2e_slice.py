@@ -153,7 +153,7 @@ def test_resident_mismatch_is_caught_before_typing(settings: Settings, db: Datab
 
     row = rows(db)[first.id]
     assert row.status == Status.NEEDS_REVIEW.value
-    assert "一致しません" in row.reason and "カナ氏名" in row.reason
+    assert "一致しません" in row.reason and "氏名" in row.reason
     assert core.records() == []
 
 

@@ -44,14 +44,15 @@ def test_kaigo_rejection_by_alert_becomes_the_reason(
     settings: Settings, db: Database, core
 ) -> None:
     seed_kaigo(db, 1, core.url)
-    # 更新 without the previous care level: only the core system knows it is required
-    set_data(db, "KG-2026-000001", lambda d: d.update(kubun="更新", previous_level=None))
+    # a 6-digit 国保 insurer number: valid for the application, refused by this core system
+    insurance = {"insurer_no": "123456", "symbol": "12-34"}
+    set_data(db, "KG-2026-000001", lambda d: d.update(medical_insurance=insurance))
 
     run_once(settings, "kaigo_nintei", db=db)
 
     row = rows(db)["KG-2026-000001"]
     assert row.status == Status.NEEDS_REVIEW.value
-    assert row.core_message == "前回の要介護度を選択してください。"
+    assert row.core_message == "保険者番号は半角数字8桁で入力してください。"
     assert core.records("kaigo") == []
 
 

@@ -213,15 +213,15 @@ def test_recipe_mistake_is_located(
 def test_unknown_transform_names_the_field_and_suggests(ws: Workspace) -> None:
     text = ws.edit(
         RECIPE,
-        "kana: {from: applicant.kana, transforms: [katakana_zenkaku]",
-        "kana: {from: applicant.kana, transforms: [katakana_zenkau]",
+        "birth_text: {from: applicant.birth_date, transforms: [wareki_text]",
+        "birth_text: {from: applicant.birth_date, transforms: [wareki_txt]",
     )
     with pytest.raises(KeyError) as registry_error:
-        transforms.get("katakana_zenkau")
+        transforms.get("wareki_txt")
     suggestion = str(registry_error.value)
-    assert "did you mean 'katakana_zenkaku'" in suggestion
+    assert "did you mean 'wareki_text'" in suggestion
 
-    assert load_error(ws) == located(RECIPE, text, "kana: {from: applicant.kana", suggestion)
+    assert load_error(ws) == located(RECIPE, text, "birth_text: {from: applicant", suggestion)
 
 
 def test_fields_that_is_not_a_mapping(ws: Workspace) -> None:
@@ -257,7 +257,7 @@ def test_misspelt_key_in_a_group_field_is_located_at_the_key(ws: Workspace) -> N
     """A typo inside the 児童 group must point at the typo, not at the group's 'each'."""
     text = ws.edit(
         RECIPE,
-        "relation: {from: relation, transforms: [relation], label: 続柄}",
+        "relation: {from: relation, label: 続柄}",
         "relation: {from: relation, lable: 続柄}",
     )
 

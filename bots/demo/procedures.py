@@ -31,7 +31,7 @@ def boshi_application(
     due = notified + timedelta(days=(40 - weeks) * 7)
     multiple = rng.random() < 0.15
     return {
-        "applicant": {k: resident[k] for k in ("name", "kana", "birth_date")},
+        "applicant": {k: resident[k] for k in ("name", "kana", "birth_date", "address")},
         "notification_date": notified.isoformat(),
         "weeks": weeks,
         "due_date": due.isoformat(),
@@ -79,13 +79,20 @@ def kaigo_dataset(
         kubun = rng.choices(("新規", "更新", "区分変更"), weights=(6, 3, 1))[0]
         residence = rng.choices(("自宅", "施設", "入院中"), weights=(8, 2, 1))[0]
         hospital, doctor = rng.choice(DOCTORS)
+        applied = reference_date - timedelta(days=rng.randint(0, 20))
+        # 更新 is applied for within 60 days before the current certification ends (its
+        # own generator, so the other values stay what they always were)
+        until = applied + timedelta(days=random.Random(f"kaigo-until-{i}").randint(1, 59))
         data = {
-            "insured": {k: insured[k] for k in ("hihokensha_no", "name", "kana", "birth_date")},
-            "application_date": (reference_date - timedelta(days=rng.randint(0, 20))).isoformat(),
+            "insured": {
+                k: insured[k] for k in ("hihokensha_no", "name", "kana", "birth_date", "address")
+            },
+            "application_date": applied.isoformat(),
             "kubun": kubun,
             "previous_level": None
             if kubun == "新規"
             else rng.choice(("要支援1", "要支援2", "要介護1", "要介護2", "要介護3")),
+            "previous_valid_until": until.isoformat() if kubun == "更新" else None,
             "doctor": {"hospital": hospital, "name": doctor},
             "medical_insurance": None,
             "residence": residence,

@@ -54,7 +54,7 @@ from bots.drivers.browser import launch_chromium
 from bots.drivers.playwright_web import Credentials, LoginFailed, PlaywrightDriver
 from bots.engine.results import Drift, ItemResult, RunResult
 from bots.engine.runtime import AppRuntime
-from bots.engine.values import compute_values
+from bots.engine.values import check_application, compute_values
 from bots.errors import (
     BusinessError,
     CoreUnavailable,
@@ -65,6 +65,7 @@ from bots.errors import (
 from bots.queue.slots import SessionSlots
 from bots.queue.sql import LeaseLost, utcnow
 from bots.recipe.model import Recipe
+from bots.schema import CheckedApplication
 from bots.steps.registry import Step
 
 
@@ -250,7 +251,9 @@ class Engine:
         verify = app.needs_verification or self.settings.verify_always
         try:
             try:
-                values = compute_values(recipe, app)
+                checked = check_application(recipe, app)
+                _audit_checked(audit, app.id, checked)
+                values = compute_values(recipe, app, checked)
                 sensitive = {str(values.get(n)) for n in recipe.sensitive_fields if values.get(n)}
                 for attempt in Retrying(
                     retry=retry_if_exception_type(TransientError),
@@ -424,6 +427,31 @@ class Engine:
                 application=claim.application.id,
                 detail=_reason(outcome),
                 extra={"receipt_no": outcome.receipt_no},
+            )
+        )
+
+
+def _audit_checked(audit: AuditTrail, app_id: str, checked: CheckedApplication) -> None:
+    """Every value a named transform changed (original and new, masked where sensitive),
+    and the items the schema does not know: what the bot did to the data is on record."""
+    for n in checked.normalised:
+        audit.emit(
+            AuditEvent(
+                step="normalize",
+                outcome="ok",
+                application=app_id,
+                element=n.path,
+                value={"original": n.original, "normalized": n.value},
+                detail=f"{n.label}: {'・'.join(n.transforms)}",
+            )
+        )
+    if checked.unknown:
+        audit.emit(
+            AuditEvent(
+                step="unknown_items",
+                outcome="warning",
+                application=app_id,
+                detail="申請項目の定義にない項目: " + "、".join(checked.unknown),
             )
         )
 

@@ -1,9 +1,11 @@
 """From the application's form data to the values the screens take.
 
-All of an application's data is transformed and validated *before* the core system is
-touched, and every problem is reported at once, named the way the form names it
+All of an application's data is checked *before* the core system is touched — every item
+of the procedure's application schema and its rules (:mod:`bots.schema`), then the
+recipe's fields — and every problem is reported at once, named the way the form names it
 (``児童2 フリガナ: …``), so a clerk can fix the application in one go. An application
-that fails here is never half keyed: the browser has not been used for it.
+that fails here is never half keyed: the browser has not been used for it. Fields read
+the *checked* data: what the schema's named transforms normalised, nothing else.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from bots.contracts import Application
 from bots.errors import InvalidApplication
 from bots.recipe.model import FieldSpec, Recipe
 from bots.recipe.template import Template, lookup
+from bots.schema import CheckedApplication
 from bots.transforms import InvalidValue
+
+DATA_PROBLEM = "申請データに不備があります: "
 
 
 def builtins(application: Application) -> dict[str, Any]:
@@ -62,13 +67,29 @@ def _one(
     return value
 
 
-def compute_values(recipe: Recipe, application: Application) -> dict[str, Any]:
+def check_application(recipe: Recipe, application: Application) -> CheckedApplication:
+    """The application checked against its procedure's schema (never raises)."""
+    return recipe.schema.check(application.data)
+
+
+def data_problems(checked: CheckedApplication, atena_no: str) -> list[str]:
+    """The schema's problems, and the one the queue itself needs: an identified applicant."""
+    problems: list[str] = []
+    if not atena_no or not atena_no.isascii() or not atena_no.isdigit():
+        problems.append("宛名番号: 申請者が特定されていません（数字の宛名番号が必要です）")
+    return problems + [str(p) for p in checked.problems]
+
+
+def compute_values(
+    recipe: Recipe, application: Application, checked: CheckedApplication | None = None
+) -> dict[str, Any]:
     """The scope for the recipe's steps; raises :class:`InvalidApplication` listing all problems."""
     scope = builtins(application)
-    data = application.data
-    problems: list[str] = []
-    if not application.atena_no or not application.atena_no.isdigit():
-        problems.append("宛名番号: 申請者が特定されていません（数字の宛名番号が必要です）")
+    checked = checked or check_application(recipe, application)
+    data = checked.data
+    problems = data_problems(checked, application.atena_no)
+    if problems:  # fields would only repeat them, in screen terms
+        raise InvalidApplication(DATA_PROBLEM + "／".join(dict.fromkeys(problems)))
     for name, spec in recipe.fields.items():
         scope[name] = _one(name, spec, data, scope, problems)
     for name, group in recipe.groups.items():
@@ -94,5 +115,5 @@ def compute_values(recipe: Recipe, application: Application) -> dict[str, Any]:
         scope[name] = rows
     if problems:
         unique = list(dict.fromkeys(problems))  # a bad date fails era, year, month and day alike
-        raise InvalidApplication("申請データに不備があります: " + "／".join(unique))
+        raise InvalidApplication(DATA_PROBLEM + "／".join(unique))
     return scope

@@ -23,6 +23,8 @@ Recipe file::
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -41,7 +43,19 @@ from bots import transforms
 from bots.errors import RecipeError, SourcePos
 from bots.recipe.selectors import SelectorSet, load_selectors
 from bots.recipe.yamlpos import LocDict, LocList, load_located, pos_of
+from bots.schema import (
+    ApplicationSpec,
+    ItemSpec,
+    Schema,
+    find_item,
+    load_gaiji,
+    load_schema,
+    walk_items,
+)
 from bots.steps import ParseContext, Step, parse_steps
+
+#: The municipality's 外字 list, beside the recipes (one character or more per line).
+GAIJI_FILE = "gaiji.txt"
 
 #: Values the engine provides for every application, besides the recipe's own fields.
 BUILTIN_NAMES = {"application_id", "atena_no", "procedure", "received_at"}
@@ -91,12 +105,23 @@ FieldOrGroup = Annotated[
 ]
 
 
+class ReceiptSpec(BaseModel):
+    """The core system's 受付番号 of this procedure: what a clerk keying by hand must give."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pattern: str
+    example: str | None = None
+
+
 class RecipeSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     procedure: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
     selectors: str
+    receipt: ReceiptSpec | None = None
+    application: ApplicationSpec
     fields: dict[str, FieldOrGroup]
     already_keyed: list[Any]
     steps: list[Any]
@@ -114,6 +139,8 @@ class Recipe:
     groups: dict[str, GroupSpec]
     already_keyed: list[Step]
     steps: list[Step]
+    schema: Schema
+    receipt: ReceiptSpec | None = None
 
     @property
     def system(self) -> str:
@@ -125,6 +152,18 @@ class Recipe:
         for group in self.groups.values():
             names |= {n for n, f in group.fields.items() if f.sensitive}
         return names
+
+    @property
+    def sensitive_keys(self) -> set[str]:
+        """Keys of the application data whose values are masked wherever data is shown."""
+        return self.schema.sensitive_keys()
+
+    def receipt_problem(self, receipt_no: str) -> str | None:
+        """Why ``receipt_no`` is not a 受付番号 of this procedure, or None when it is."""
+        if self.receipt is None or re.fullmatch(self.receipt.pattern, receipt_no):
+            return None
+        example = f"（例: {self.receipt.example}）" if self.receipt.example else ""
+        return f"受付番号「{receipt_no}」は{self.title}の受付番号の形式ではありません{example}"
 
 
 def _locate(doc: Any, loc: tuple[int | str, ...]) -> tuple[SourcePos | None, str]:
@@ -166,7 +205,54 @@ def _check_transforms(spec: FieldSpec, where: SourcePos | None) -> None:
             raise RecipeError(str(exc.args[0]), where) from None
 
 
-def load_recipe(path: Path, selectors_dir: Path, display_root: Path | None = None) -> Recipe:
+def _check_source(
+    items: dict[str, ItemSpec], spec: FieldSpec, node: Any, where: SourcePos | None
+) -> None:
+    """A field reads a declared item of the application (a typo would read nothing)."""
+    for attr, path in (("from", spec.source), ("when", spec.when)):
+        if path is not None and find_item(items, path) is None:
+            close = difflib.get_close_matches(path, [p for p, _ in walk_items(items)], n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            at = node.pos_of(attr) if isinstance(node, LocDict) else where
+            raise RecipeError(f"'{path}' is not an item of the application{hint}", at)
+
+
+def _check_fields(
+    spec: RecipeSpec, schema: Schema, fields_node: LocDict
+) -> tuple[dict[str, FieldSpec], dict[str, GroupSpec]]:
+    fields: dict[str, FieldSpec] = {}
+    groups: dict[str, GroupSpec] = {}
+    for name, item in spec.fields.items():
+        where = fields_node.pos_of(name)
+        if name in BUILTIN_NAMES:
+            raise RecipeError(f"'{name}' is a built-in value; choose another name", where)
+        if isinstance(item, GroupSpec):
+            group_node = fields_node[name]
+            listed = schema.item(item.each)
+            if listed is None or listed.type != "list" or listed.each is None:
+                raise RecipeError(
+                    f"'each: {item.each}' is not a list item of the application",
+                    group_node.pos_of("each"),
+                )
+            entry = listed.each.items or {}
+            for sub_name, sub in item.fields.items():
+                sub_where = group_node["fields"].pos_of(sub_name)
+                _check_transforms(sub, sub_where)
+                _check_source(entry, sub, group_node["fields"].get(sub_name), sub_where)
+            groups[name] = item
+        else:
+            _check_transforms(item, where)
+            _check_source(schema.items, item, fields_node.get(name), where)
+            fields[name] = item
+    return fields, groups
+
+
+def load_recipe(
+    path: Path,
+    selectors_dir: Path,
+    display_root: Path | None = None,
+    gaiji: frozenset[str] = frozenset(),
+) -> Recipe:
     """Load, validate and resolve a recipe file. Raises a located :class:`RecipeError`."""
     doc = load_located(path, _shown(path, display_root))
     try:
@@ -180,21 +266,13 @@ def load_recipe(path: Path, selectors_dir: Path, display_root: Path | None = Non
     if not sel_path.exists():
         raise RecipeError(f"no selector file {sel_path}", doc.pos_of("selectors"))
     selectors = load_selectors(sel_path, _shown(sel_path, display_root))
-
-    fields: dict[str, FieldSpec] = {}
-    groups: dict[str, GroupSpec] = {}
-    fields_node = doc["fields"]
-    for name, item in spec.fields.items():
-        where = fields_node.pos_of(name)
-        if name in BUILTIN_NAMES:
-            raise RecipeError(f"'{name}' is a built-in value; choose another name", where)
-        if isinstance(item, GroupSpec):
-            for sub_name, sub in item.fields.items():
-                _check_transforms(sub, fields_node[name]["fields"].pos_of(sub_name))
-            groups[name] = item
-        else:
-            _check_transforms(item, where)
-            fields[name] = item
+    schema = load_schema(doc["application"], spec.application, gaiji)
+    if spec.receipt is not None:
+        try:
+            re.compile(spec.receipt.pattern)
+        except re.error as exc:
+            raise RecipeError(f"bad pattern: {exc}", doc["receipt"].pos_of("pattern")) from None
+    fields, groups = _check_fields(spec, schema, doc["fields"])
 
     ctx = ParseContext(
         selectors,
@@ -210,7 +288,18 @@ def load_recipe(path: Path, selectors_dir: Path, display_root: Path | None = Non
             "'already_keyed' must end in 'find_existing': without it a retry could key twice",
             doc.pos_of("already_keyed"),
         )
-    return Recipe(spec.procedure, spec.title, path, selectors, fields, groups, already, steps)
+    return Recipe(
+        spec.procedure,
+        spec.title,
+        path,
+        selectors,
+        fields,
+        groups,
+        already,
+        steps,
+        schema,
+        spec.receipt,
+    )
 
 
 def _walk(steps: list[Step]) -> list[Step]:
@@ -224,8 +313,9 @@ def _walk(steps: list[Step]) -> list[Step]:
 def load_all(recipes_dir: Path, selectors_dir: Path, root: Path | None = None) -> dict[str, Recipe]:
     """Every recipe of the folder, keyed by procedure; the first bad file raises."""
     recipes: dict[str, Recipe] = {}
+    gaiji = load_gaiji(recipes_dir / GAIJI_FILE)
     for path in sorted(recipes_dir.glob("*.yaml")):
-        recipe = load_recipe(path, selectors_dir, root)
+        recipe = load_recipe(path, selectors_dir, root, gaiji)
         if recipe.procedure in recipes:
             raise RecipeError(
                 f"procedure '{recipe.procedure}' defined twice", SourcePos(str(path), 1, 1)

@@ -13,24 +13,30 @@ from bots.errors import BusinessError, CoreRejected, IdentityMismatch, RecipeErr
 from bots.recipe.selectors import Element
 from bots.recipe.template import Template
 from bots.recipe.yamlpos import LocDict
+from bots.steps.matching import KINDS, describe, differences
 from bots.steps.registry import ParseContext, Runtime, Step, check_keys, register
-from bots.steps.util import as_mapping, compare_key
+from bots.steps.util import as_mapping
 
 
 @register
 @dataclass
 class VerifyIdentity(Step):
-    """``verify_identity: {rows: el, checks: {el: template}}`` — 本人確認.
+    """``verify_identity: {rows: el, checks: {el: {equals: template, label, allow}}}`` — 本人確認.
 
     The core system must show exactly one resident, and every checked value on screen must
-    equal the applicant's. Otherwise the application goes to a person: the bot never types
-    into a record it is not sure of. Without ``rows`` the checks read single elements.
+    equal the applicant's exactly (check every identity item the screen shows: 氏名, カナ,
+    生年月日, 住所). Otherwise the application goes to a person: the bot never types into a
+    record it is not sure of. A value equal only up to spacing, width or 異体字 is named as
+    such, with both forms (:mod:`bots.steps.matching`); ``allow: [spacing]`` on a check
+    accepts that documented difference for that item. Without ``rows`` the checks read
+    single elements.
     """
 
     name = "verify_identity"
     rows: Element | None
     checks: list[tuple[Element, Template]]
     labels: dict[str, str]  # element name → what staff call the item
+    allowed: dict[str, frozenset[str]]  # element name → differences the recipe accepts
 
     @classmethod
     def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
@@ -39,13 +45,14 @@ class VerifyIdentity(Step):
         check_keys(spec, {"rows", "checks"})
         rows = ctx.element(spec["rows"], spec.pos) if "rows" in spec else None
         checks_node = as_mapping(spec.get("checks"), spec, "checks")
-        checks, labels = [], {}
+        checks, labels, allowed = [], {}, {}
         for key, value in checks_node.items():
             where = checks_node.pos_of(key)
             element = ctx.element(key, where)
-            if isinstance(value, LocDict):  # {equals: "{kana}", label: カナ氏名}
-                check_keys(value, {"equals", "label"})
+            if isinstance(value, LocDict):  # {equals: "{kana}", label: カナ氏名, allow: [..]}
+                check_keys(value, {"equals", "label", "allow"})
                 labels[element.name] = str(value.get("label") or element.name)
+                allowed[element.name] = cls._allow(value)
                 value = value.get("equals")
             checks.append((element, ctx.template(value, where)))
         for element, _ in checks:
@@ -53,7 +60,20 @@ class VerifyIdentity(Step):
                 raise RecipeError(
                     f"'{element.qualified}' is not a column of '{rows.qualified}'", element.pos
                 )
-        return cls(rows, checks, labels)
+        return cls(rows, checks, labels, allowed)
+
+    @staticmethod
+    def _allow(value: LocDict) -> frozenset[str]:
+        kinds = value.get("allow") or []
+        if not isinstance(kinds, list):
+            raise RecipeError("'allow' is a list, e.g. [spacing]", value.pos_of("allow"))
+        for kind in kinds:
+            if kind not in KINDS:
+                raise RecipeError(
+                    f"unknown difference '{kind}' (known: {', '.join(KINDS)})",
+                    value.pos_of("allow"),
+                )
+        return frozenset(str(k) for k in kinds)
 
     def run(self, rt: Runtime) -> None:
         if self.rows is not None:
@@ -74,15 +94,28 @@ class VerifyIdentity(Step):
             shown = dict(
                 zip((e.name for e in elements), rt.driver.read_texts(elements), strict=True)
             )
+        accepted = []
         for element, template in self.checks:
-            expected = template.render(rt.scope)
-            on_screen = shown.get(element.name, "")
-            if compare_key(on_screen) != compare_key(expected):
+            expected = template.render(rt.scope).strip()
+            on_screen = shown.get(element.name, "").strip()
+            label = self.labels.get(element.name, element.name)
+            kinds = differences(on_screen, expected)
+            if kinds is None:
                 raise IdentityMismatch(
-                    f"基幹システムの住民と申請者が一致しません（{self.labels.get(element.name, element.name)}: "
+                    f"基幹システムの住民と申請者が一致しません（{label}: "
                     f"画面「{on_screen}」、申請「{expected}」）"
                 )
-        rt.record(self, detail=f"{len(self.checks)} items match")
+            if kinds and not set(kinds) <= self.allowed.get(element.name, frozenset()):
+                raise IdentityMismatch(
+                    f"本人確認で{label}が{describe(kinds)}を除いてしか一致しません。同じ人か確認してください"
+                    f"（画面「{on_screen}」、申請「{expected}」）"
+                )
+            if kinds:
+                accepted.append(f"{label}: {describe(kinds)}を許容")
+        detail = f"{len(self.checks)} items match" + (
+            f" ({'; '.join(accepted)})" if accepted else ""
+        )
+        rt.record(self, detail=detail)
 
 
 @register
