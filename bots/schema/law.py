@@ -114,18 +114,26 @@ class ParentChildAgeGap(Rule):
     """``{rule: parent_child_age_gap, parents: [applicant.birth_date, spouse.birth_date],
     children: children, birth: birth_date, min_years: 15, max_years: 60}``
 
-    Each 児童 is younger than each parent by at least ``min_years`` and at most
+    Each 児童 is younger than each parent by at least ``min_years`` and (for a 児童 whose
+    ``relation`` is one of ``relations``, e.g. 子 — a 孫 may be far younger) at most
     ``max_years`` full years: anything else is a mistyped date or a wrong person.
     """
 
     name = "parent_child_age_gap"
     paths = ("parents", "children")
-    entry_paths = {"birth": ("children",)}
+    entry_paths = {"birth": ("children",), "relation": ("children",)}
     parents: list[str]
     children: str
     birth: str
     min_years: int = 15
     max_years: int = 60
+    relation: str | None = None
+    relations: list[str] | None = None
+
+    def _max_applies(self, facts: Facts, entry: str) -> bool:
+        if self.relation is None or self.relations is None:
+            return True
+        return facts.value(f"{entry}.{self.relation}") in self.relations
 
     def check(self, facts: Facts) -> None:
         for parent in as_paths(self.parents):
@@ -145,7 +153,8 @@ class ParentChildAgeGap(Rule):
                     )
                     continue
                 gap = years_between(parent_birth, birth)
-                if not self.min_years <= gap <= self.max_years:
+                too_old = gap > self.max_years and self._max_applies(facts, entry)
+                if gap < self.min_years or too_old:
                     facts.problem(
                         path,
                         f"{who}（{parent_birth.isoformat()}）との年齢差が{gap}歳です"

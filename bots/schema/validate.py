@@ -78,6 +78,10 @@ def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or value == []
 
 
+def _all_empty(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(_empty(v) for v in value.values())
+
+
 def _bad_chars(text: str, multiline: bool) -> list[str]:
     allowed = {"\n", "\r"} if multiline else set()
     return [
@@ -102,6 +106,7 @@ class Checker:
         self._invalid: set[str] = set()
         self._entries: dict[str, list[str]] = {}
         self._dates: list[tuple[str, ItemSpec]] = []
+        self._in_rules = False
 
     # -- Facts, for the rules ---------------------------------------------------------
 
@@ -131,7 +136,7 @@ class Checker:
     def problem(self, path: str, message: str) -> None:
         label = self.label(path) if path else ""
         self.result.problems.append(Problem(path, label, scrub_text(message)))
-        if path:
+        if path and not self._in_rules:  # a rule's finding does not hide the item from others
             self._invalid.add(path)
 
     # -- the walk ---------------------------------------------------------------------
@@ -140,6 +145,7 @@ class Checker:
         self.result.data = self._object(self.items, data, "", "", sensitive=False)
         for path, spec in self._dates:
             self._relations(path, spec)
+        self._in_rules = True
         for rule in rules:
             rule.check(self)
         return self.result
@@ -157,7 +163,7 @@ class Checker:
         out: dict[str, Any] = {}
         for key, spec in items.items():
             sub = f"{path}.{key}" if path else key
-            own = spec.label or key
+            own = _own_label(key, spec)
             sub_label = f"{label} {own}" if entry else f"{label}{own}"
             out[key] = self._item(spec, data.get(key), sub, sub_label, sensitive or spec.sensitive)
         for key, value in data.items():
@@ -175,7 +181,9 @@ class Checker:
             if not spec.required:
                 return []
             raw = []
-        elif _empty(raw):
+        elif _empty(raw) or (
+            spec.type == "object" and not spec.required and _all_empty(raw)
+        ):  # an optional part the form sent with every field blank is absent
             if spec.type == "object" and spec.required and spec.items is not None:
                 return self._object(spec.items, {}, path, label, sensitive=sensitive)
             if spec.required:
@@ -365,6 +373,13 @@ class Checker:
         return value
 
 
+def _own_label(key: str, spec: ItemSpec) -> str:
+    """An item's label; an object without one adds nothing to its items' labels."""
+    if spec.label is not None:
+        return spec.label
+    return "" if spec.type == "object" else key
+
+
 def label_of(items: dict[str, ItemSpec], path: str) -> str:
     """The label of an item by its path, entry numbers 1-based (``children.0.name`` →
     ``児童1 氏名``); for paths no application has visited."""
@@ -379,7 +394,7 @@ def label_of(items: dict[str, ItemSpec], path: str) -> str:
         spec = specs.get(part)
         if spec is None:
             return label or path
-        own = spec.label or part
+        own = _own_label(part, spec)
         label = f"{label} {own}" if entry else f"{label}{own}"
         entry = False
         if spec.items:
