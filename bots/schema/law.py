@@ -167,8 +167,9 @@ class OneClaimant(Rule):
     """``{rule: one_claimant, claimant: applicant, spouse: spouse, children: children,
     kana: kana, birth: birth_date}``
 
-    One 請求者 per application: the 請求者 is not listed again as 配偶者 or 児童 (same
-    フリガナ and 生年月日), and no 児童 is listed twice.
+    One 請求者 per application: the 請求者 is not listed again as 配偶者 or 児童, and the
+    配偶者 not again as a 児童 (same フリガナ and 生年月日). A 児童 listed twice is
+    ``distinct_entries``' business.
     """
 
     name = "one_claimant"
@@ -193,21 +194,21 @@ class OneClaimant(Rule):
         claimant = self._person(facts, self.claimant)
         others = [self.spouse] if self.spouse else []
         children = facts.entries(self.children) if self.children else []
-        seen: dict[tuple[str, str], str] = {}
+        parents: dict[tuple[str, str], str] = {}
         if claimant is not None:
-            seen[claimant] = self.claimant
+            parents[claimant] = self.claimant
         for prefix in [*others, *children]:
             person = self._person(facts, prefix)
             if person is None:
                 continue
-            if person in seen:
+            if person in parents:
                 facts.problem(
                     prefix,
-                    f"{facts.label(seen[person])}と同じ人です（フリガナ・生年月日が一致）。"
+                    f"{facts.label(parents[person])}と同じ人です（フリガナ・生年月日が一致）。"
                     "請求者は1申請に1人です",
                 )
-            else:
-                seen[person] = prefix
+            elif prefix in others:
+                parents[person] = prefix
 
 
 @register
@@ -241,7 +242,7 @@ class KaigoInsuredAge(Rule):
             )
             return
         for path, what in ((self.disease, "特定疾病"), (self.insurer, "医療保険の保険者番号")):
-            if facts.value(path) in (None, ""):
+            if not facts.present(path):
                 facts.problem(
                     path,
                     f"第2号被保険者（{age}歳）の申請には{what}が必要です"

@@ -9,7 +9,7 @@ reports what is wrong with :meth:`Facts.problem`, naming the item the clerk must
 
 The generic rules live here; the ones a procedure's law sets live in
 :mod:`bots.schema.law`. Reference: ``docs/recipe-application.md`` (generated from the
-registry by ``renkei recipe docs``).
+registry by ``python -m bots.docs``, also ``renkei recipe docs``).
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ class Facts(Protocol):
 
     def label(self, path: str) -> str:
         """What the form calls the item (``児童1 生年月日``)."""
+
+    def present(self, path: str) -> bool:
+        """Whether the form gave the item a value at all (valid or not)."""
 
     def entries(self, path: str) -> list[str]:
         """The paths of the entries of a list item (``children.0``, ``children.1`` …)."""
@@ -153,7 +156,7 @@ class RequiredIf(Rule):
     equals: list[Any] | None = None
 
     def check(self, facts: Facts) -> None:
-        if _matches(facts.value(self.when), self.equals) and facts.value(self.item) in (None, ""):
+        if _matches(facts.value(self.when), self.equals) and not facts.present(self.item):
             facts.problem(self.item, f"{_when_text(facts, self.when, self.equals)}は入力が必要です")
 
 

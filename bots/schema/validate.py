@@ -107,6 +107,7 @@ class Checker:
         self._entries: dict[str, list[str]] = {}
         self._dates: list[tuple[str, ItemSpec]] = []
         self._in_rules = False
+        self._given: set[str] = set()  # paths the form gave a value, valid or not
 
     # -- Facts, for the rules ---------------------------------------------------------
 
@@ -123,6 +124,9 @@ class Checker:
         if path in self._labels:
             return self._labels[path]
         return label_of(self.items, path)
+
+    def present(self, path: str) -> bool:
+        return path in self._given
 
     def entries(self, path: str) -> list[str]:
         return list(self._entries.get(path, []))
@@ -189,6 +193,7 @@ class Checker:
             if spec.required:
                 self.problem(path, "入力されていません")
             return None
+        self._given.add(path)
         value = raw
         if spec.normalize:
             try:
@@ -196,7 +201,7 @@ class Checker:
             except InvalidValue as exc:
                 self.problem(path, str(exc))
                 return None
-            if value != raw:
+            if str(value) != str(raw):  # 12 → "12" is no change anyone needs to see
                 masked = (VALUE_MASK, VALUE_MASK) if sensitive else (raw, value)
                 self.result.normalised.append(
                     Normalisation(path, label, tuple(spec.normalize), *masked)

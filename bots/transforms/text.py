@@ -78,14 +78,22 @@ def show_chars(chars: Iterable[str]) -> str:
     return "、".join(shown)
 
 
-def require_digits(text: str, what: str = "数字") -> str:
-    """Normalise full-width digits and require that only half-width digits remain."""
+def require_digits(text: str, what: str | None = None) -> str:
+    """Normalise full-width digits and require that only half-width digits remain.
+
+    ``what`` names the item in the message when the caller knows it (支店コード); without
+    it the message is about the value only (the caller puts the item's label in front).
+    """
     text = half_digits(text.strip())
     if not text:
-        raise InvalidValue(f"{what}が入力されていません")
+        raise InvalidValue(f"{what}が入力されていません" if what else "値が入力されていません")
     if not _DIGITS.fullmatch(text):
-        bad = (ch for ch in text if not "0" <= ch <= "9")
-        raise InvalidValue(f"{what}に数字以外の文字があります（{show_chars(bad)}）")
+        bad = show_chars(ch for ch in text if not "0" <= ch <= "9")
+        raise InvalidValue(
+            f"{what}に数字以外の文字があります（{bad}）"
+            if what
+            else f"数字以外の文字があります（{bad}）"
+        )
     return text
 
 
