@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bots.queue.schema import Base
@@ -46,6 +46,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+def _add_new_columns(conn: Connection) -> None:
+    """Add nullable columns a newer renkei declares to tables an older one created.
+
+    ``create_all`` creates missing tables only; a management database that already holds
+    applications must keep working after an upgrade (e.g. ``applications.keyed_by``).
+    Only nullable columns without a server default are added: nothing to back-fill.
+    """
+    inspector = inspect(conn)
+    existing_tables = set(inspector.get_table_names())
+    for table in Base.metadata.sorted_tables:
+        if table.name not in existing_tables:
+            continue
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present or not column.nullable or column.primary_key:
+                continue
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+
+
 class Database:
     """The management database: an engine, a session factory, the tables created once.
 
@@ -74,6 +94,7 @@ class Database:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
             Base.metadata.create_all(conn)
+            _add_new_columns(conn)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

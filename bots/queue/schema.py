@@ -5,7 +5,8 @@
 keyed time, reason). ``attempts`` keeps one row per try, separate from the business key,
 so an auditor sees every attempt and who made it. APScheduler's job table lives in the
 same database (created by APScheduler itself). ``core_sessions`` holds the licence slots
-of each core system (:class:`bots.queue.slots.SessionSlots`).
+of each core system (:class:`bots.queue.slots.SessionSlots`). ``import_rejections`` keeps
+every row ``renkei import`` refused, so a refused row is on record, not only on a screen.
 
 Portable between SQLite and PostgreSQL: times are naive UTC (``timestamp without time
 zone`` on PostgreSQL, as SQLite has no time zones), JSON is ``JSONB`` on PostgreSQL.
@@ -40,6 +41,9 @@ class ApplicationRow(Base):
     # written back by the bot
     receipt_no: Mapped[str | None] = mapped_column(String(40))
     keyed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # who recorded it as keyed by hand (``review done``); None when the bot keyed it, whose
+    # registration the core system holds, so only a manual completion can be undone
+    keyed_by: Mapped[str | None] = mapped_column(String(120))
     reason: Mapped[str | None] = mapped_column(Text)
     core_message: Mapped[str | None] = mapped_column(Text)
     # queue bookkeeping
@@ -97,3 +101,17 @@ class CoreSessionRow(Base):
     slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     holder: Mapped[str | None] = mapped_column(String(120))
     acquired_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ImportRejectionRow(Base):
+    """A row ``renkei import`` refused: which file and row, and why (personal numbers scrubbed)."""
+
+    __tablename__ = "import_rejections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    file: Mapped[str] = mapped_column(Text)
+    row: Mapped[int] = mapped_column(Integer)
+    application_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    imported_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    by: Mapped[str] = mapped_column(String(120))
