@@ -42,6 +42,7 @@ from bots.engine.results import ItemResult, RunResult
 from bots.intake.importer import ImportFileError, import_file
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow
+from bots.recipe.model import load_all
 from bots.service import run_once
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -276,7 +277,8 @@ def test_bad_application_needs_review_and_is_not_keyed(
 
 # --- renkei import -----------------------------------------------------------------------
 
-KNOWN = {PROCEDURE}
+# the recipes import_file checks rows with: only this procedure's
+KNOWN = {PROCEDURE: load_all(ROOT / "recipes", ROOT / "selectors", ROOT)[PROCEDURE]}
 CSV_TEXT = (
     "id,procedure,atena_no,applicant.name,applicant.kana,children.1.name\n"
     f"EN-0001,{PROCEDURE},0000100001,山田　太郎,ヤマダ　タロウ,山田　花子\n"

@@ -97,3 +97,21 @@ def test_example_imports_with_no_refused_row_and_passes_its_schema(
         assert checked.unknown == [], f"{row.id}: unknown items {checked.unknown}"
         assert row.status == "resolved"
         assert row.id.startswith("EX-")
+
+
+def test_import_help_and_layout_tell_a_clerk_the_columns() -> None:
+    """`renkei import --help` names the columns; `--layout` gives a procedure's items."""
+    from click.testing import CliRunner
+
+    from bots.cli.main import cli
+
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["import", "--help"])
+    assert shown.exit_code == 0
+    for text in ("atena_no", "children.1.name", "--layout", "examples/"):
+        assert text in shown.output
+    layout = runner.invoke(cli, ["import", "--layout", "jidou_teate_nintei"])
+    assert layout.exit_code == 0
+    assert "`children.1.birth_date`" in layout.output and "児童1 生年月日" in layout.output
+    unknown = runner.invoke(cli, ["import", "--layout", "jidou"])
+    assert unknown.exit_code == 1 and "レシピがありません" in unknown.output

@@ -11,8 +11,10 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -23,37 +25,49 @@ from bots.cli.main import cli
 from bots.intake.importer import ImportFileError, import_file
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow
+from bots.recipe.model import load_all
 
 PROCEDURE = "jidou_teate_nintei"
-KNOWN = {PROCEDURE}
+JST = ZoneInfo("Asia/Tokyo")
 REPO = Path(__file__).resolve().parents[1]
+RECIPES = load_all(REPO / "recipes", REPO / "selectors", REPO)
+KNOWN = {PROCEDURE: RECIPES[PROCEDURE]}  # the recipes rows are checked with
 
-FLAT_HEADER = [
-    "id",
-    "procedure",
-    "atena_no",
-    "received_at",
-    "applicant.name",
-    "applicant.kana",
-    "children.1.name",
-    "children.2.name",
-    "bank.account_no",
-]
+#: A complete, valid 児童手当 application in flat columns (it passes the bot's checks).
+VALID_FLAT = {
+    "id": "A-0",
+    "procedure": PROCEDURE,
+    "atena_no": "000123",
+    "received_at": "2026-11-20T09:00",
+    "applicant.name": "山田　太郎",
+    "applicant.kana": "ヤマダ　タロウ",
+    "applicant.birth_date": "1985-04-01",
+    "applicant.my_number": "123456789018",
+    "applicant.postal_code": "305-0031",
+    "applicant.address": "茨城県つくば市吾妻1丁目2番3号",
+    "applicant.phone": "029-851-1234",
+    "claim_date": "2026-11-17",
+    "children.1.name": "山田　一郎",
+    "children.1.kana": "ヤマダ　イチロウ",
+    "children.1.birth_date": "2019-02-28",
+    "children.1.relation": "子",
+    "children.1.cohabiting": "同居",
+    "children.2.name": "山田　二郎",
+    "children.2.kana": "ヤマダ　ジロウ",
+    "children.2.birth_date": "2021-07-07",
+    "children.2.relation": "子",
+    "children.2.cohabiting": "同居",
+    "bank.bank_code": "0131",
+    "bank.branch_code": "952",
+    "bank.account_type": "普通",
+    "bank.account_no": "1234567",
+    "bank.holder_kana": "ヤマダ　タロウ",
+}
+FLAT_HEADER = list(VALID_FLAT)
 
 
 def flat_row(app_id: str, **changes: str) -> dict[str, str]:
-    row = {
-        "id": app_id,
-        "procedure": PROCEDURE,
-        "atena_no": "000123",
-        "received_at": "2026-11-20T09:00",
-        "applicant.name": "山田 太郎",
-        "applicant.kana": "ヤマダ タロウ",
-        "children.1.name": "山田 一郎",
-        "children.2.name": "山田 二郎",
-        "bank.account_no": "1234567",
-    }
-    return row | changes
+    return VALID_FLAT | {"id": app_id} | changes
 
 
 def write_csv(
@@ -94,11 +108,12 @@ def test_flat_dotted_columns_become_nested_data(database: Database, tmp_path: Pa
     assert app.atena_no == "000123"
     assert app.status == "resolved"
     assert app.received_at.isoformat() == "2026-11-20T09:00:00"
-    assert app.data == {
-        "applicant": {"name": "山田 太郎", "kana": "ヤマダ タロウ"},
-        "children": [{"name": "山田 一郎"}, {"name": "山田 二郎"}],
-        "bank": {"account_no": "1234567"},
-    }
+    assert app.data["applicant"]["name"] == "山田　太郎"
+    assert app.data["applicant"]["kana"] == "ヤマダ　タロウ"
+    assert [c["name"] for c in app.data["children"]] == ["山田　一郎", "山田　二郎"]
+    assert app.data["children"][1]["birth_date"] == "2021-07-07"
+    assert app.data["bank"]["account_no"] == "1234567"
+    assert app.data["claim_date"] == "2026-11-17"
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp932"], ids=["utf8-bom", "shift_jis"])
@@ -109,8 +124,8 @@ def test_csv_in_japanese_encodings_loads(database: Database, tmp_path: Path, enc
 
     assert report.loaded == ["A-1"]
     data = stored(database)["A-1"].data
-    assert data["applicant"]["name"] == "山田 太郎"
-    assert data["children"][1]["name"] == "山田 二郎"
+    assert data["applicant"]["name"] == "山田　太郎"
+    assert data["children"][1]["name"] == "山田　二郎"
 
 
 @pytest.mark.parametrize("name", ["山田 太郎", "佐藤 花子"], ids=["names-a", "names-b"])
@@ -139,7 +154,7 @@ def test_excel_file_loads(database: Database, tmp_path: Path) -> None:
     assert report.loaded == ["A-1", "A-2"]
     apps = stored(database)
     assert apps["A-2"].atena_no == "000456"
-    assert apps["A-1"].data["children"] == [{"name": "山田 一郎"}, {"name": "山田 二郎"}]
+    assert [c["name"] for c in apps["A-1"].data["children"]] == ["山田　一郎", "山田　二郎"]
 
 
 def test_json_array_loads(database: Database, tmp_path: Path) -> None:
@@ -323,3 +338,195 @@ def test_cli_import_unreadable_file_fails_with_message(tmp_path: Path) -> None:
 
     assert code not in (0, 2)
     assert "ファイルが空です" in output
+
+
+# --- the schema's checks at import, corrections (--replace), refused rows on record ----------
+
+
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "RENKEI_DB": f"sqlite:///{tmp_path / 'm.db'}",
+        "RENKEI_RECIPES": str(REPO / "recipes"),
+        "RENKEI_SELECTORS": str(REPO / "selectors"),
+        "RENKEI_AUDIT_DIR": str(tmp_path / "audit"),
+    }
+
+
+def invoke(tmp_path: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), env=cli_env(tmp_path))
+    return result.exit_code, result.output
+
+
+def stored_cli(tmp_path: Path) -> dict[str, ApplicationRow]:
+    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    try:
+        return stored(db)
+    finally:
+        db.dispose()
+
+
+def set_row(tmp_path: Path, app_id: str, **values: Any) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    try:
+        with db.session() as s:
+            row = s.get(ApplicationRow, app_id)
+            assert row is not None
+            for key, value in values.items():
+                setattr(row, key, value)
+    finally:
+        db.dispose()
+
+
+def review_entries(tmp_path: Path) -> list[dict[str, Any]]:
+    log = tmp_path / "audit" / "review.jsonl"
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def test_unknown_items_are_reported_and_kept(tmp_path: Path) -> None:
+    header = [*FLAT_HEADER, "applicant.email"]
+    rows = [flat_row("U-1") | {"applicant.email": "taro@example.jp"}, flat_row("U-2")]
+    rows[1]["applicant.email"] = ""
+    path = write_csv(tmp_path / "apps.csv", rows, header=header)
+
+    code, output = invoke(tmp_path, "import", str(path))
+
+    assert code == 0, output
+    assert output.splitlines()[0] == "取り込み 2 件、不備 0 行"
+    assert f"{path}:2行目: 定義にない項目 applicant.email（申請とともに保存しました）" in output
+    assert f"{path}:3行目" not in output
+    apps = stored_cli(tmp_path)
+    assert apps["U-1"].data["applicant"]["email"] == "taro@example.jp"
+    # the recipe says an unknown item goes to a person (unknown_items: review), as in a run
+    assert apps["U-1"].status == "needs_review"
+    assert apps["U-2"].status == "resolved"
+
+
+def test_a_row_with_bad_data_is_stored_for_review_with_the_bots_reason(
+    settings: Any, db: Database, core: Any
+) -> None:
+    from bots.service import run_once
+
+    path = write_csv(
+        settings.out_root.parent / "apps.csv",
+        [flat_row("R-1", **{"children.1.birth_date": "2019-02-30"}), flat_row("R-2")],
+    )
+
+    report = import_file(db, path, load_all(settings.recipes_dir, settings.selectors_dir))
+
+    assert report.loaded == ["R-1", "R-2"] and report.rejected == []
+    [(row, reason)] = report.needs_review
+    assert row == 2
+    assert reason.startswith("申請データに不備があります: ") and "児童1 生年月日" in reason
+    app = stored(db)["R-1"]
+    assert (app.status, app.reason, app.data["children"][0]["birth_date"]) == (
+        "needs_review",
+        reason,
+        "2019-02-30",
+    )
+    with db.session() as s:  # what the bot says of the same data
+        row_r1 = s.get(ApplicationRow, "R-1")
+        assert row_r1 is not None
+        row_r1.status, row_r1.reason = "resolved", None
+        s.get(ApplicationRow, "R-2").status = "rejected"  # type: ignore[union-attr]
+    run_once(settings, db=db)
+    assert stored(db)["R-1"].status == "needs_review"
+    assert stored(db)["R-1"].reason == reason
+    assert core.records_for("R-1") == []
+
+
+def test_cli_import_counts_rows_stored_for_review(tmp_path: Path) -> None:
+    rows = [flat_row("C-1"), flat_row("C-2", **{"children.2.relation": "兄弟"})]
+    path = write_csv(tmp_path / "apps.csv", rows)
+
+    code, output = invoke(tmp_path, "import", str(path))
+
+    assert code == 0, output
+    lines = output.splitlines()
+    assert lines[0] == "取り込み 2 件、不備 0 行"
+    assert lines[1] == "  うち要確認 1 件（申請データに不備）"
+    assert any(line.startswith(f"  {path}:3行目: 要確認として保存: ") for line in lines)
+    assert stored_cli(tmp_path)["C-2"].status == "needs_review"
+
+
+def test_replace_corrects_only_what_cannot_be_in_the_core_system(tmp_path: Path) -> None:
+    bad = {"children.1.birth_date": "2019-02-30", "applicant.my_number": "123456789012"}
+    first = [flat_row("X-1", **bad), flat_row("X-2"), flat_row("X-3"), flat_row("X-4")]
+    path = write_csv(tmp_path / "apps.csv", first)
+    assert invoke(tmp_path, "import", str(path))[0] == 0
+    set_row(tmp_path, "X-2", status="keyed", receipt_no="JT00000002")
+    set_row(tmp_path, "X-3", status="needs_review", needs_verification=True)
+    set_row(tmp_path, "X-4", status="rejected", reason="対象外（重複）")
+    corrected = [
+        flat_row("X-1", atena_no="000124"),
+        flat_row("X-2", **{"applicant.phone": "029-851-9999"}),
+        flat_row("X-3", **{"applicant.phone": "029-851-9999"}),
+        flat_row("X-4"),
+    ]
+    fix = write_csv(tmp_path / "fix.csv", corrected)
+
+    plain_code, plain = invoke(tmp_path, "import", str(fix))
+
+    assert plain_code == 2
+    assert (
+        f"{fix}:2行目: 申請ID X-1 は既に取り込まれています（訂正として取り込むには --replace"
+        in plain
+    )
+    assert f"{fix}:3行目: 申請ID X-2 は既に取り込まれています\n" in plain
+
+    code, output = invoke(tmp_path, "import", "--replace", "--by", "yamada", str(fix))
+
+    assert code == 2, output
+    assert output.splitlines()[0] == "取り込み 2 件、不備 2 行"
+    assert f"{fix}:3行目: 申請ID X-2 は連携済のため取り込みでは訂正できません" in output
+    assert f"{fix}:4行目: 申請ID X-3 は基幹システムに登録された可能性がある" in output
+    apps = stored_cli(tmp_path)
+    assert apps["X-1"].status == "resolved" and apps["X-1"].atena_no == "000124"
+    assert apps["X-1"].data["children"][0]["birth_date"] == "2019-02-28"
+    assert apps["X-1"].reason == "取り込みで訂正（fix.csv:2行目）"
+    assert apps["X-4"].status == "resolved"
+    assert (
+        apps["X-2"].status == "keyed" and apps["X-2"].data["applicant"]["phone"] == "029-851-1234"
+    )
+    assert apps["X-3"].data["applicant"]["phone"] == "029-851-1234"
+    entries = [e for e in review_entries(tmp_path) if e["step"] == "import_replace"]
+    assert [e["application"] for e in entries] == ["X-1", "X-4"]
+    x1 = entries[0]
+    assert x1["by"] == "yamada" and x1["from"] == "needs_review"
+    assert {c["item"]: (c["label"], c["before"], c["after"]) for c in x1["changes"]} == {
+        "atena_no": ("宛名番号", "000123", "000124"),
+        "applicant.my_number": ("請求者個人番号", "************", "************"),
+        "children.1.birth_date": ("児童1 生年月日", "2019-02-30", "2019-02-28"),
+    }
+    log = (tmp_path / "audit" / "review.jsonl").read_text()
+    assert "123456789012" not in log and "123456789018" not in log
+
+
+def test_refused_rows_are_recorded_listed_and_counted(tmp_path: Path) -> None:
+    rows = [flat_row("F-1"), flat_row("F-2", atena_no="1234 5678 9018"), flat_row("", atena_no="1")]
+    path = write_csv(tmp_path / "apps.csv", rows)
+    assert invoke(tmp_path, "import", "--by", "kato", str(path))[0] == 2
+
+    code, report = invoke(tmp_path, "import", "--report")
+
+    assert code == 0, report
+    lines = report.splitlines()
+    assert len(lines) == 2
+    assert "1234 5678 9018" not in report and "************" in report
+    assert (
+        f"{path}:3行目  申請ID F-2  宛名番号" in report and f"{path}:4行目  id が空です" in report
+    )
+    stamp = datetime.strptime(lines[0][:16], "%Y-%m-%d %H:%M").replace(tzinfo=JST)
+    assert abs(datetime.now(JST) - stamp) < timedelta(minutes=2)
+    assert "（kato）" in lines[0]
+
+    code, listed = invoke(tmp_path, "review", "list")
+
+    assert code == 0
+    assert "取り込みで受け付けなかった行（2 件）: renkei import --report で詳細" in listed
+    assert f"{path}:4行目" in listed
+
+
+def test_report_without_refused_rows(tmp_path: Path) -> None:
+    code, output = invoke(tmp_path, "import", "--report")
+
+    assert code == 0 and output.strip() == "取り込みで受け付けなかった行はありません"

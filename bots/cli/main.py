@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from loguru import logger
@@ -163,24 +164,111 @@ def demo_run(ctx: click.Context, count: int) -> None:
 
 
 @cli.command("import")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Take rows of existing applications in 要確認/対象外 as their corrections (audited).",
+)
+@click.option("--report", "show_report", is_flag=True, help="List the refused rows recorded.")
+@click.option("--by", "who", help="Who imports (default: the login name).")
+@click.option(
+    "--layout",
+    "layout",
+    metavar="PROCEDURE",
+    help="Print the columns and data layout of a procedure (all: every procedure).",
+)
 @click.pass_context
-def import_cmd(ctx: click.Context, file: Path) -> None:
-    """Load applications from CSV, Excel or JSON; bad rows are listed, good rows kept."""
+def import_cmd(
+    ctx: click.Context,
+    file: Path | None,
+    replace: bool,
+    show_report: bool,
+    who: str | None,
+    layout: str | None,
+) -> None:
+    """Load applications from CSV (UTF-8 or Shift_JIS), Excel or JSON.
+
+    \b
+    Columns: id, procedure, atena_no (半角数字), received_at (ISO, optional),
+    status (received / identified / resolved, default resolved), and the form's
+    items either as one `data` column of JSON or as flat dotted columns
+    (applicant.kana, children.1.name — list positions from 1). JSON files are an
+    array of {id, procedure, atena_no, received_at, data}.
+
+    \b
+    Each procedure's items: `renkei import --layout PROCEDURE` (or docs/import.md);
+    a valid example file per procedure: examples/.
+
+    Every row is checked with its procedure's application schema: refused rows are
+    listed with their row number and recorded (--report); rows whose data has
+    problems are kept as 要確認 with the reason; unknown items are reported and kept.
+    """
     from bots.intake.importer import ImportFileError, import_file
     from bots.queue.db import Database
     from bots.service import load_recipes
 
     settings = _settings(ctx)
+    if layout:
+        _print_layout(settings, layout)
+        return
+    db = Database(settings.db_url)
+    if show_report:
+        if file is not None:
+            raise click.UsageError("--report はファイルと一緒には指定できません")
+        _print_rejections(db)
+        return
+    if file is None:
+        raise click.UsageError("取り込むファイルを指定してください（一覧は --report）")
     try:
-        report = import_file(Database(settings.db_url), file, set(load_recipes(settings)))
+        report = import_file(
+            db,
+            file,
+            load_recipes(settings),
+            replace=replace,
+            by=who or None,
+            audit_dir=settings.audit_dir,
+        )
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"取り込み {len(report.loaded)} 件、不備 {len(report.rejected)} 行")
+    if report.needs_review:
+        click.echo(f"  うち要確認 {len(report.needs_review)} 件（申請データに不備）")
+    if report.replaced:
+        click.echo(f"  うち訂正 {len(report.replaced)} 件（--replace、連携待ちに戻しました）")
     for row, reason in report.rejected:
         click.echo(f"  {file}:{row}行目: {reason}")
+    for row, reason in report.needs_review:
+        click.echo(f"  {file}:{row}行目: 要確認として保存: {reason}")
+    for row, message in report.warnings:
+        click.echo(f"  {file}:{row}行目: {message}")
     if report.rejected:
         sys.exit(2)
+
+
+def _print_rejections(db: Any) -> None:
+    from bots.intake.importer import list_rejections
+
+    rejections = list_rejections(db)
+    if not rejections:
+        click.echo("取り込みで受け付けなかった行はありません")
+    for r in rejections:
+        app = f"  申請ID {r.application_id}" if r.application_id else ""
+        click.echo(f"{r.imported_at_jst}  {r.file}:{r.row}行目{app}  {r.reason}  （{r.by}）")
+
+
+def _print_layout(settings: Settings, procedure: str) -> None:
+    from bots.docs import import_layout
+    from bots.service import load_recipes
+
+    recipes = load_recipes(settings)
+    if procedure != "all" and procedure not in recipes:
+        raise click.ClickException(
+            f"手続 '{procedure}' のレシピがありません（{', '.join(sorted(recipes))}）"
+        )
+    chosen = recipes.values() if procedure == "all" else [recipes[procedure]]
+    for recipe in chosen:
+        click.echo(import_layout(recipe))
 
 
 @cli.group()
@@ -200,6 +288,22 @@ def recipe_check(ctx: click.Context) -> None:
         raise click.ClickException(str(exc)) from exc
     for r in recipes.values():
         click.echo(f"ok  {r.procedure}  {r.title}  ({r.path.name}, selectors {r.system})")
+
+
+@recipe.command("docs")
+@click.pass_context
+def recipe_docs(ctx: click.Context) -> None:
+    """Regenerate docs/recipe-application.md and docs/import.md from the registries."""
+    from bots.docs import write_docs
+    from bots.service import load_recipes
+
+    settings = _settings(ctx)
+    try:
+        recipes = load_recipes(settings)
+    except RecipeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for path in write_docs(recipes, settings.root / "docs"):
+        click.echo(f"wrote {path}")
 
 
 @cli.group()
@@ -286,22 +390,36 @@ def review() -> None:
 def _review_queue(ctx: click.Context):  # type: ignore[no-untyped-def]
     from bots.queue.db import Database
     from bots.review import ReviewQueue
+    from bots.service import load_recipes
 
     settings = _settings(ctx)
-    return ReviewQueue(Database(settings.db_url), settings.audit_dir, settings.out_root)
+    try:
+        recipes = load_recipes(settings)
+    except RecipeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return ReviewQueue(Database(settings.db_url), settings.audit_dir, settings.out_root, recipes)
 
 
 @review.command("list")
 @click.option("--procedure", "-p")
 @click.pass_context
 def review_list(ctx: click.Context, procedure: str | None) -> None:
-    """Applications waiting for a person, oldest first, with the reason."""
-    items = _review_queue(ctx).list(procedure)
+    """Applications waiting for a person, oldest first, with the reason; then refused rows."""
+    queue = _review_queue(ctx)
+    items = queue.list(procedure)
     if not items:
         click.echo("要確認の申請はありません")
     for item in items:
         core = f"（基幹システム: {item.core_message}）" if item.core_message else ""
         click.echo(f"{item.id}\t{item.status.label}\t{item.procedure}\t{item.reason or ''}{core}")
+    shown = 10
+    count, latest = queue.import_rejections(limit=shown)
+    if count:
+        click.echo(f"取り込みで受け付けなかった行（{count} 件）: renkei import --report で詳細")
+        for r in latest:
+            click.echo(f"  {r.imported_at_jst}  {r.file}:{r.row}行目  {r.reason}")
+        if count > shown:
+            click.echo(f"  …ほか {count - shown} 件")
 
 
 @review.command("show")
@@ -335,12 +453,12 @@ def review_show(ctx: click.Context, app_id: str) -> None:
         click.echo(f"  {shot}")
 
 
-def _act(ctx: click.Context, action: str, app_id: str, **kwargs: str) -> None:
+def _act(ctx: click.Context, action: str, app_id: str, **kwargs: Any) -> Any:
     from bots.review import ReviewError
 
     queue = _review_queue(ctx)
     try:
-        getattr(queue, action)(app_id, **kwargs)
+        return getattr(queue, action)(app_id, **kwargs)
     except ReviewError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -377,3 +495,68 @@ def review_reject(ctx: click.Context, app_id: str, note: str, who: str | None) -
     """Take it out of the queue: not to be keyed (withdrawn, duplicate…)."""
     _act(ctx, "reject", app_id, note=note, who=who or "")
     click.echo(f"{app_id}: 対象外にしました")
+
+
+@review.command("edit")
+@click.argument("app_id")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Set an item (children.1.birth_date=2019-02-28; positions from 1). Repeatable.",
+)
+@click.option("--unset", "unsets", multiple=True, metavar="PATH", help="Remove an item.")
+@click.option(
+    "--file",
+    "data_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The whole corrected data as JSON (masked values left as shown keep the stored ones).",
+)
+@click.option("--note", required=True, help="What was corrected and why (recorded).")
+@click.option("--by", "who", help="Who (default: the login name).")
+@click.pass_context
+def review_edit(
+    ctx: click.Context,
+    app_id: str,
+    sets: tuple[str, ...],
+    unsets: tuple[str, ...],
+    data_file: Path | None,
+    note: str,
+    who: str | None,
+) -> None:
+    """Correct the data; back to the bot only if it passes the bot's checks."""
+    from bots.review import DataEdit
+
+    changes: dict[str, str] = {}
+    for item in sets:
+        path, sep, value = item.partition("=")
+        if not sep or not path.strip():
+            raise click.BadParameter(
+                f"項目=値 の形で指定してください（{item}）", param_hint="--set"
+            )
+        changes[path.strip()] = value
+    replace = None
+    if data_file is not None:
+        try:
+            replace = json.loads(data_file.read_text(encoding="utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise click.ClickException(f"{data_file}: UTF-8 の JSON として読めません") from exc
+    if not (changes or unsets or data_file):
+        raise click.UsageError("--set・--unset・--file のどれかで訂正内容を指定してください")
+    edit = DataEdit(replace=replace, set=changes, unset=list(unsets))
+    changed = _act(ctx, "edit", app_id, changes=edit, note=note, who=who or "")
+    click.echo(f"{app_id}: 訂正して連携待ちに戻しました（{len(changed)} 項目）")
+    for c in changed:
+        click.echo(f"  {c['label'] or c['item']}: {c['before']} → {c['after']}")
+
+
+@review.command("undo")
+@click.argument("app_id")
+@click.option("--note", required=True, help="Why the manual completion was wrong (recorded).")
+@click.option("--by", "who")
+@click.pass_context
+def review_undo(ctx: click.Context, app_id: str, note: str, who: str | None) -> None:
+    """Take back a mistaken `review done` (only a manual one): back to 要確認."""
+    _act(ctx, "undo", app_id, note=note, who=who or "")
+    click.echo(f"{app_id}: 手入力の連携済を取り消し、要確認に戻しました")

@@ -2,9 +2,16 @@
 
 A file from another system is never all good or all bad. Each row is checked on its own;
 a bad row is reported with its row number (as the clerk sees it in Excel: the header is
-row 1) and a reason, and the good rows are loaded. The data's *content* (kana, dates,
-personal numbers) is checked later by the recipe, where a problem sends the application
-to review with the same precision; here we check what the queue itself needs.
+row 1) and a reason, and the good rows are loaded; refused rows are also recorded in
+``import_rejections`` (``renkei import --report``). Each stored row is then checked with its
+procedure's application schema, exactly as the bot will check it: a row with problems is
+stored as 要確認 with the bot's reason (never lost, never sent to the bot to fail), and
+items the schema does not declare are reported and kept with the application.
+
+An application already in the management database is refused, unless ``replace`` is
+given and it is in 要確認 or 対象外 with no attempt that may have pressed 登録: then the
+row is taken as its correction (audited with masked before/after, like ``review edit``).
+Never for anything that is, or may be, in the core system.
 
 Columns: ``id``, ``procedure``, ``atena_no``, ``received_at`` and either one ``data``
 column holding the form as JSON, or flat columns with dotted names
@@ -13,23 +20,36 @@ column holding the form as JSON, or flat columns with dotted names
 
 from __future__ import annotations
 
+import getpass
 import io
 import json
 import math
 import re
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from bots.contracts import Status
+from bots.contracts import AuditEvent, Status
+from bots.engine.values import DATA_PROBLEM, data_problems
+from bots.masking import scrub_text
 from bots.queue.db import Database
-from bots.queue.schema import ApplicationRow
+from bots.queue.schema import ApplicationRow, ImportRejectionRow
+from bots.queue.sql import utcnow
+from bots.recipe.model import Recipe
+from bots.review import changed_items, record
 
 REQUIRED = ("id", "procedure", "atena_no")
+#: Statuses an import may correct (with ``replace``): nothing was, or may have been, keyed.
+REPLACEABLE = (Status.NEEDS_REVIEW.value, Status.REJECTED.value)
+JST = ZoneInfo("Asia/Tokyo")
 
 
 class ImportFileError(ValueError):
@@ -38,8 +58,30 @@ class ImportFileError(ValueError):
 
 @dataclass
 class ImportReport:
-    loaded: list[str] = field(default_factory=list)
+    """What became of each row: stored (``loaded``, some as 要確認) or refused."""
+
+    loaded: list[str] = field(default_factory=list)  # stored, replaced ones included
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason)
+    needs_review: list[tuple[int, str]] = field(default_factory=list)  # stored as 要確認
+    warnings: list[tuple[int, str]] = field(default_factory=list)  # stored, but look at it
+    replaced: list[str] = field(default_factory=list)  # corrections (``replace``)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A refused row as recorded (``imported_at`` naive UTC, as every time in the database)."""
+
+    file: str
+    row: int
+    application_id: str | None
+    reason: str
+    imported_at: datetime
+    by: str
+
+    @property
+    def imported_at_jst(self) -> str:
+        """The time as staff read it: Japan time, to the minute."""
+        return f"{self.imported_at.replace(tzinfo=UTC).astimezone(JST):%Y-%m-%d %H:%M}"
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -209,8 +251,187 @@ def _record(row: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def import_file(db: Database, path: Path, known_procedures: set[str]) -> ImportReport:
-    """Load every good row of ``path``; report the bad ones. Raises ImportFileError."""
+def _one_based(path: str) -> str:
+    """The schema's 0-based list positions as the import's columns name them (1-based)."""
+    return ".".join(str(int(p) + 1) if p.isdigit() else p for p in path.split("."))
+
+
+def _not_replaceable(existing: ApplicationRow) -> str | None:
+    """Why an import must not overwrite ``existing`` (None: it may, as a correction)."""
+    app_id, status = existing.id, existing.status
+    if status == Status.KEYED.value:
+        return (
+            f"申請ID {app_id} は連携済のため取り込みでは訂正できません"
+            "（基幹システムに登録済みです。訂正は基幹システムで行ってください）"
+        )
+    if status in (Status.CLAIMED.value, Status.KEYING.value):
+        return f"申請ID {app_id} は連携中のため取り込みでは訂正できません"
+    if existing.needs_verification:
+        return (
+            f"申請ID {app_id} は基幹システムに登録された可能性があるため取り込みでは訂正できません"
+            f"（renkei review show {app_id} で確認してください）"
+        )
+    if status not in REPLACEABLE:
+        return (
+            f"申請ID {app_id} は{Status(status).label}です。"
+            "取り込みで訂正できるのは要確認・対象外の申請だけです"
+        )
+    return None
+
+
+class _Import:
+    """One file's import: each row stored, replaced or refused, and the report of it."""
+
+    def __init__(
+        self,
+        db: Database,
+        path: Path,
+        recipes: Mapping[str, Recipe],
+        *,
+        replace: bool,
+        by: str,
+        audit_dir: Path | None,
+    ) -> None:
+        self.db, self.path, self.recipes = db, path, recipes
+        self.replace, self.by, self.audit_dir = replace, by, audit_dir
+        self.report = ImportReport()
+        self.refused: list[tuple[int, str | None, str]] = []
+        self.seen: set[str] = set()
+
+    def refuse(self, number: int, app_id: str | None, reason: str) -> None:
+        reason = scrub_text(reason)
+        self.report.rejected.append((number, reason))
+        self.refused.append((number, app_id or None, reason))
+
+    def row(self, number: int, raw: dict[str, Any]) -> None:
+        app_id: str | None = None
+        try:
+            rec = _record(raw)
+            app_id = None if _blank(rec.get("id")) else str(rec["id"]).strip()[:64]
+            app = _validate(rec, self.recipes)
+        except ValueError as exc:
+            self.refuse(number, app_id, str(exc))
+            return
+        if app.id in self.seen:
+            self.refuse(number, app.id, f"申請ID {app.id} がファイル内で重複しています")
+            return
+        self.seen.add(app.id)
+        problems, unknown = self.check(app)
+        with self.db.session() as s:
+            existing = s.get(ApplicationRow, app.id)
+            refusal = None if existing is None else self.correct(s, existing, app, number)
+            if refusal:
+                self.refuse(number, app.id, refusal)
+                return
+            if existing is None:
+                s.add(app)
+        self.report.loaded.append(app.id)
+        if app.status == Status.NEEDS_REVIEW.value:
+            self.report.needs_review.append((number, app.reason or ""))
+        elif problems:
+            label = Status(app.status).label
+            self.report.warnings.append(
+                (number, f"申請データに不備（{label}のまま保存しました）: {'／'.join(problems)}")
+            )
+        for item in unknown:
+            self.report.warnings.append(
+                (number, f"定義にない項目 {item}（申請とともに保存しました）")
+            )
+
+    def check(self, app: ApplicationRow) -> tuple[list[str], list[str]]:
+        """The bot's checks now: a resolved row with problems is stored as 要確認 instead."""
+        recipe = self.recipes[app.procedure]
+        checked = recipe.schema.check(app.data)
+        problems = list(dict.fromkeys(data_problems(checked, app.atena_no)))
+        unknown = [_one_based(p) for p in checked.unknown]
+        if problems and app.status == Status.RESOLVED.value:
+            app.status = Status.NEEDS_REVIEW.value
+            app.reason = DATA_PROBLEM + "／".join(problems)
+        return problems, unknown
+
+    def correct(
+        self, s: Session, existing: ApplicationRow, app: ApplicationRow, number: int
+    ) -> str | None:
+        """Replace ``existing`` by the row (``replace``), or why not; audited before it changes."""
+        if not self.replace:
+            hint = ""
+            if existing.status in REPLACEABLE and not existing.needs_verification:
+                hint = "（訂正として取り込むには --replace を付けてください）"
+            return f"申請ID {app.id} は既に取り込まれています{hint}"
+        refusal = _not_replaceable(existing)
+        if refusal:
+            return refusal
+        if existing.procedure != app.procedure:
+            return f"申請ID {app.id} は手続 {existing.procedure} の申請です（手続は変えられません）"
+        changes = changed_items(existing.data, app.data, self.recipes[app.procedure])
+        if existing.atena_no != app.atena_no:
+            changes.insert(
+                0,
+                {
+                    "item": "atena_no",
+                    "label": "宛名番号",
+                    "before": existing.atena_no,
+                    "after": app.atena_no,
+                },
+            )
+        where = f"{self.path}:{number}行目"
+        assert self.audit_dir is not None  # import_file requires it with replace
+        record(
+            self.audit_dir,
+            self.by,
+            AuditEvent(
+                step="import_replace",
+                outcome=app.status,
+                application=app.id,
+                detail=where,
+                extra={"by": self.by, "from": existing.status, "changes": changes},
+            ),
+        )
+        existing.data, existing.atena_no, existing.status = app.data, app.atena_no, app.status
+        existing.reason = app.reason or f"取り込みで訂正（{self.path.name}:{number}行目）"
+        existing.attempts, existing.retry_at, existing.core_message = 0, None, None
+        existing.receipt_no, existing.keyed_at, existing.keyed_by = None, None, None
+        existing.updated_at = utcnow()
+        self.report.replaced.append(app.id)
+        return None
+
+    def save_refused(self) -> None:
+        """Record the refused rows, so they are not only on the clerk's screen."""
+        if not self.refused:
+            return
+        now = utcnow()
+        with self.db.session() as s:
+            s.add_all(
+                ImportRejectionRow(
+                    file=str(self.path),
+                    row=number,
+                    application_id=app_id,
+                    reason=reason,
+                    imported_at=now,
+                    by=self.by,
+                )
+                for number, app_id, reason in self.refused
+            )
+
+
+def import_file(
+    db: Database,
+    path: Path,
+    recipes: Mapping[str, Recipe],
+    *,
+    replace: bool = False,
+    by: str | None = None,
+    audit_dir: Path | None = None,
+) -> ImportReport:
+    """Load every good row of ``path``; report (and record) the bad ones.
+
+    ``recipes`` by procedure: a row's procedure must have one, and its data is checked with
+    it. ``replace`` takes rows of existing applications as corrections (see the module
+    doc); their audit goes to ``audit_dir/review.jsonl``. ``by``: who imports (default the
+    login name). Raises ImportFileError when the file as a whole cannot be read.
+    """
+    if replace and audit_dir is None:
+        raise ValueError("replace needs audit_dir: every correction is audited")
     frame = _read(path)
     if frame.empty:
         raise ImportFileError(f"{path}: データ行がありません")
@@ -218,31 +439,36 @@ def import_file(db: Database, path: Path, known_procedures: set[str]) -> ImportR
         missing = [c for c in REQUIRED if c not in frame.columns]
         if missing:
             raise ImportFileError(f"{path}: 必要な列がありません: {', '.join(missing)}")
-    report = ImportReport()
+    run = _Import(
+        db, path, recipes, replace=replace, by=by or getpass.getuser(), audit_dir=audit_dir
+    )
     first_row = 1 if "__json__" in frame.columns else 2  # spreadsheet numbering, header = 1
-    seen: set[str] = set()
     for offset, row in enumerate(frame.to_dict(orient="records")):
-        number = first_row + offset
-        try:
-            rec = _record({str(k): v for k, v in row.items()})
-            app = _validate(rec, known_procedures)
-        except ValueError as exc:
-            report.rejected.append((number, str(exc)))
-            continue
-        if app.id in seen:
-            report.rejected.append((number, f"申請ID {app.id} がファイル内で重複しています"))
-            continue
-        seen.add(app.id)
-        with db.session() as s:
-            if s.get(ApplicationRow, app.id) is not None:
-                report.rejected.append((number, f"申請ID {app.id} は既に取り込まれています"))
-                continue
-            s.add(app)
-        report.loaded.append(app.id)
-    return report
+        run.row(first_row + offset, {str(k): v for k, v in row.items()})
+    run.save_refused()
+    return run.report
 
 
-def _validate(rec: dict[str, Any], known: set[str]) -> ApplicationRow:
+def list_rejections(db: Database, limit: int | None = None) -> list[Rejection]:
+    """The recorded refused rows, newest first."""
+    q = select(ImportRejectionRow).order_by(
+        ImportRejectionRow.imported_at.desc(), ImportRejectionRow.id.desc()
+    )
+    if limit is not None:
+        q = q.limit(limit)
+    with db.session() as s:
+        return [
+            Rejection(r.file, r.row, r.application_id, r.reason, r.imported_at, r.by)
+            for r in s.scalars(q)
+        ]
+
+
+def count_rejections(db: Database) -> int:
+    with db.session() as s:
+        return int(s.scalar(select(func.count()).select_from(ImportRejectionRow)) or 0)
+
+
+def _validate(rec: dict[str, Any], known: Mapping[str, Recipe]) -> ApplicationRow:
     for key in REQUIRED:
         if _blank(rec.get(key)):
             raise ValueError(f"{key} が空です")
