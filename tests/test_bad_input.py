@@ -29,6 +29,18 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from conftest import ROOT, Core
+from corpus_edits import (
+    case_ids as _ids,
+)
+from corpus_edits import (
+    convert_path as _convert,
+)
+from corpus_edits import (
+    delete_path as _delete,
+)
+from corpus_edits import (
+    set_path as _set,
+)
 from e2e_helpers import rows, set_data, update_row
 from sqlalchemy import select
 
@@ -57,38 +69,7 @@ STAGES = {"data", "resident", "core"}
 DATA_PREFIX = "申請データに不備があります"
 
 
-def _ids(items: list[dict[str, Any]]) -> list[str]:
-    return [item["id"] for item in items]
-
-
 # --- applying a case's change to a seeded application ------------------------------------
-
-
-def _parts(path: str) -> list[str | int]:
-    return [int(p) if p.isdigit() else p for p in path.split(".")]
-
-
-def _parent(data: Any, path: str) -> tuple[Any, str | int]:
-    *head, last = _parts(path)
-    node = data
-    for part in head:
-        node = node[part]
-    return node, last
-
-
-def _set(data: Any, path: str, value: Any) -> None:
-    node, last = _parent(data, path)
-    node[last] = copy.deepcopy(value)
-
-
-def _delete(data: Any, path: str) -> None:
-    node, last = _parent(data, path)
-    del node[last]
-
-
-def _convert(data: Any, path: str, convert: Callable[[str], str]) -> None:
-    node, last = _parent(data, path)
-    node[last] = convert(node[last])
 
 
 def apply_change(change: dict[str, Any]) -> Callable[[dict[str, Any]], None]:

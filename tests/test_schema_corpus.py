@@ -27,6 +27,21 @@ import jaconv
 import pytest
 import yaml
 from conftest import ROOT, Core
+from corpus_edits import (
+    case_ids as _ids,
+)
+from corpus_edits import (
+    convert_path as _convert,
+)
+from corpus_edits import (
+    get_path as _get,
+)
+from corpus_edits import (
+    parent_of as _parent,
+)
+from corpus_edits import (
+    set_path as _set,
+)
 from e2e_helpers import rows
 
 from bots import transforms
@@ -65,40 +80,7 @@ CHANGE_KEYS = {
 }
 
 
-def _ids(items: list[dict[str, Any]]) -> list[str]:
-    return [item["id"] for item in items]
-
-
 # --- applying a case's change to a seeded application ------------------------------------
-
-
-def _parts(path: str) -> list[str | int]:
-    return [int(p) if p.isdigit() else p for p in path.split(".")]
-
-
-def _get(data: Any, path: str) -> Any:
-    node = data
-    for part in _parts(path):
-        node = node[part]
-    return node
-
-
-def _parent(data: Any, path: str) -> tuple[Any, str | int]:
-    *head, last = _parts(path)
-    node = data
-    for part in head:
-        node = node[part]
-    return node, last
-
-
-def _set(data: Any, path: str, value: Any) -> None:
-    node, last = _parent(data, path)
-    node[last] = copy.deepcopy(value)
-
-
-def _convert(data: Any, path: str, convert: Callable[[str], str]) -> None:
-    node, last = _parent(data, path)
-    node[last] = convert(node[last])
 
 
 def apply_change(change: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
