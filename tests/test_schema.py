@@ -418,3 +418,33 @@ def test_the_run_audits_normalised_values_masked(tmp_path: Path, core_url: str) 
     }
     assert normalised["applicant.my_number"]["value"] == {"original": "****", "normalized": "****"}
     assert any(e["step"] == "unknown_items" and "applicant.email" in e["detail"] for e in lines)
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("ﾐｳﾗ ｼﾞｮﾝ", "ミウラ　ジョン"),
+        ("三浦  由美子", "三浦　由美子"),
+        ("三浦\u00a0由美子", "三浦　由美子"),
+    ],
+)
+def test_names_are_normalised_only_as_person_name_says(
+    recipes: dict[str, Recipe], typed: str, kept: str
+) -> None:
+    data = _jidou()
+    data["children"][0]["name"] = typed
+    checked = recipes["jidou_teate_nintei"].schema.check(data, today=TODAY)
+    assert checked.problems == []
+    assert checked.data["children"][0]["name"] == kept
+    [change] = [n for n in checked.normalised if n.path == "children.0.name"]
+    assert (change.original, change.value, change.transforms) == (typed, kept, ("person_name",))
+
+
+@pytest.mark.parametrize("name", ["山田（太郎）", "山田太郎２", "山田😀", "山田\u200b太郎"])
+def test_names_with_symbols_digits_or_controls_are_refused(
+    recipes: dict[str, Recipe], name: str
+) -> None:
+    data = _jidou()
+    data["children"][0]["name"] = name
+    problems = _problems(recipes["jidou_teate_nintei"], data)
+    assert any(p.startswith("児童1 氏名: 使用できない文字") for p in problems), problems

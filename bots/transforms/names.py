@@ -13,6 +13,8 @@ from __future__ import annotations
 import string
 import unicodedata
 
+import jaconv
+
 from bots.transforms.errors import InvalidValue
 from bots.transforms.registry import register
 from bots.transforms.text import show_chars, zenkaku_space
@@ -35,13 +37,14 @@ def _name_char(ch: str) -> bool:
 
 @register("person_name")
 def person_name(value: object) -> str:
-    """One full-width space between parts; no symbols, digits or controls.
+    """One full-width space between parts, kana full-width; no symbols, digits or controls.
 
     The character set (JIS X 0208 and the municipality's 外字) is the application schema's
     own check (``charset``), which knows the 外字 list; use ``jis_x0208`` after this
     transform where there is no schema.
     """
-    text = zenkaku_space(value)
+    # half-width katakana (JIS X 0201) are full-width in a resident's record: ﾐｳﾗ → ミウラ
+    text = str(jaconv.h2z(zenkaku_space(value), kana=True, ascii=False, digit=False))
     bad = [ch for ch in text if not _name_char(ch)]
     if bad:
         raise InvalidValue(
