@@ -92,6 +92,9 @@ class OutcomeKind(StrEnum):
     NEEDS_REVIEW = "needs_review"  # business error; reason set
     RETRY = "retry"  # transient error; back to the queue
     STOPPED = "stopped"  # the screen changed: back to the queue, the run stops
+    # the run itself was stopped (Ctrl-C, SIGTERM) mid-application: back to the queue, and
+    # not counted as one of the application's attempts (nothing is wrong with it)
+    INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,10 @@ class WorkQueue(ABC):
 
     @abstractmethod
     def claim(self, runner: str, *, procedure: str | None, lease: timedelta) -> Claim | None:
-        """Take the oldest resolved application (or one due for retry), or None.
+        """Take the application that waited longest (resolved, or due for retry), or None.
+
+        Waited longest: since it was received, or — tried before — since its retry time;
+        a failing application never stays first.
 
         The application is invisible to other runners until the lease expires. An
         application whose earlier attempt may have pressed register comes back with
@@ -124,12 +130,17 @@ class WorkQueue(ABC):
         """Push the lease further; raises if the claim was lost to another runner."""
 
     @abstractmethod
-    def release(self, claim: Claim, outcome: Outcome) -> None:
-        """Write the outcome back and end the attempt."""
+    def release(self, claim: Claim, outcome: Outcome) -> Outcome:
+        """Write the outcome back and end the attempt; returns the outcome as recorded.
+
+        Every claim counts as an attempt: a RETRY or STOPPED at the attempt limit is
+        recorded as NEEDS_REVIEW, with the history of the attempts as its reason.
+        """
 
     @abstractmethod
     def reap(self, now: datetime | None = None) -> int:
-        """Return applications with expired leases to the queue; how many."""
+        """Return applications with expired leases to the queue (or, their attempts used
+        up, to 要確認); how many."""
 
     @abstractmethod
     def counts(self, procedure: str | None = None) -> dict[Status, int]:

@@ -42,6 +42,7 @@ from bots.masking import (
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow, AttemptRow
 from bots.queue.sql import utcnow
+from bots.queue.transitions import ForbiddenTransition, transition
 from bots.schema.validate import label_of
 
 if TYPE_CHECKING:
@@ -354,7 +355,10 @@ class ReviewQueue:
         """Check, audit, then change one application, all in one transaction.
 
         ``plan`` sees the current row (inside the transaction) and may refuse with
-        :class:`ReviewError`; nothing is written then. Returns the audit extra.
+        :class:`ReviewError`; nothing is written then. Its ``status`` goes through the
+        one table of allowed transitions (:mod:`bots.queue.transitions`), guarded on the
+        status just read: a change made meanwhile (a run, another clerk) is refused.
+        Returns the audit extra.
         """
         if not note.strip():
             raise ReviewError("理由（--note）を入力してください: 操作の記録に必要です")
@@ -367,21 +371,23 @@ class ReviewQueue:
                     f"申請 {app_id} は{Status(row.status).label}です。{which}の申請だけが操作できます"
                 )
             values, extra = plan(row)
-            before = row.status
+            before = Status(row.status)
+            to = Status(values.pop("status"))
+            try:  # written first, in this transaction: the audit line only for a real change
+                transition(s, app_id, to, expected_from=[before], updated_at=utcnow(), **values)
+            except ForbiddenTransition as exc:
+                raise ReviewError(str(exc)) from exc
             record(
                 self.audit_dir,
                 who,
                 AuditEvent(
                     step=f"review_{action}",
-                    outcome=values.get("status", before),
+                    outcome=to.value,
                     application=app_id,
                     detail=note,
-                    extra={"by": who, "from": before, **extra},
+                    extra={"by": who, "from": before.value, **extra},
                 ),
             )
-            for key, value in values.items():
-                setattr(row, key, value)
-            row.updated_at = utcnow()
         return extra
 
     def edit(self, app_id: str, changes: DataEdit, note: str, who: str | None = None) -> Changes:
@@ -485,5 +491,7 @@ class ReviewQueue:
         self._act(app_id, "undo", who, note, plan, allowed=(Status.KEYED.value,))
 
     def reject(self, app_id: str, note: str, who: str | None = None) -> None:
-        values = {"status": Status.REJECTED.value, "reason": f"対象外（{scrub_text(note)}）"}
-        self._act(app_id, "reject", who, note, lambda _row: (values, {}))
+        def plan(_row: ApplicationRow) -> Plan:
+            return {"status": Status.REJECTED.value, "reason": f"対象外（{scrub_text(note)}）"}, {}
+
+        self._act(app_id, "reject", who, note, plan)

@@ -335,7 +335,10 @@ def test_claim_locks_its_candidate_for_update_skip_locked() -> None:
     on_sqlite = str(stmt.compile(dialect=sqlite.dialect()))
 
     assert on_postgresql.rstrip().endswith("FOR UPDATE SKIP LOCKED")
-    assert "ORDER BY applications.received_at, applications.id" in on_postgresql
+    assert (
+        "ORDER BY coalesce(applications.retry_at, applications.received_at),"
+        " applications.received_at, applications.id" in on_postgresql
+    )
     assert "FOR UPDATE" not in on_sqlite  # no row locks: writers are serialised instead
 
 
@@ -436,17 +439,26 @@ def test_retry_waits_until_retry_at(db: Database, queue: SqlWorkQueue) -> None:
     assert again is not None and again.application.attempts == 2
 
 
-def test_retry_at_the_last_attempt_fails(db: Database, queue: SqlWorkQueue) -> None:
-    add(db, "A", attempts=MAX_ATTEMPTS - 1)
+def test_retry_at_the_last_attempt_goes_to_review_with_the_history(
+    db: Database, queue: SqlWorkQueue
+) -> None:
+    add(db, "A")
+    for _ in range(MAX_ATTEMPTS - 1):
+        queue.release(claim(queue), Outcome(OutcomeKind.RETRY, reason="タイムアウト"))
     taken = claim(queue)
     assert taken.application.attempts == MAX_ATTEMPTS
 
-    queue.release(taken, Outcome(OutcomeKind.RETRY, reason="タイムアウト"))
+    written = queue.release(taken, Outcome(OutcomeKind.RETRY, reason="HTTP 503"))
 
     stored = row(db, "A")
-    assert stored.status == Status.FAILED.value
+    assert stored.status == Status.NEEDS_REVIEW.value
+    assert written.kind is OutcomeKind.NEEDS_REVIEW and written.reason == stored.reason
     assert stored.reason is not None
-    assert f"{MAX_ATTEMPTS}回" in stored.reason and "タイムアウト" in stored.reason
+    assert stored.reason.startswith(f"{MAX_ATTEMPTS}回試行しても連携できませんでした: ")
+    history = stored.reason.split(": ", 1)[1].split("; ")
+    assert len(history) == MAX_ATTEMPTS
+    assert all("一時的なエラー（タイムアウト）" in h for h in history[:-1])
+    assert "一時的なエラー（HTTP 503）" in history[-1]
     assert claim(queue) is None
 
 
@@ -457,8 +469,91 @@ def test_retries_until_max_attempts(db: Database) -> None:
     for _ in range(2):
         queue.release(claim(queue), Outcome(OutcomeKind.RETRY, reason="HTTP 503"))
 
-    assert row(db, "A").status == Status.FAILED.value
+    assert row(db, "A").status == Status.NEEDS_REVIEW.value
     assert [a.outcome for a in attempts_of(db, "A")] == ["retry", "retry"]
+
+
+def test_every_outcome_but_an_interrupt_counts_as_an_attempt(db: Database) -> None:
+    queue = SqlWorkQueue(db, max_attempts=3)
+    add(db, "A")
+
+    queue.release(claim(queue), Outcome(OutcomeKind.STOPPED, reason="画面が想定と異なります"))
+    queue.release(claim(queue), Outcome(OutcomeKind.INTERRUPTED, reason="実行が中断されました"))
+    assert row(db, "A").attempts == 1  # the run was stopped: not the application's attempt
+    queue.release(claim(queue), Outcome(OutcomeKind.RETRY, reason="HTTP 503"))
+    queue.release(claim(queue), Outcome(OutcomeKind.STOPPED, reason="ログインできません"))
+
+    stored = row(db, "A")
+    assert stored.status == Status.NEEDS_REVIEW.value
+    assert [a.outcome for a in attempts_of(db, "A")] == [
+        "stopped",
+        "interrupted",
+        "retry",
+        "stopped",
+    ]
+    assert stored.reason is not None and stored.reason.startswith("3回試行しても")
+    assert "停止（画面が想定と異なります）" in stored.reason
+    assert "中断（実行が中断されました）" in stored.reason
+
+
+def test_the_history_shows_japan_time(db: Database) -> None:
+    queue = SqlWorkQueue(db, max_attempts=1)
+    add(db, "A")
+    taken = claim(queue)
+    with db.session() as s:  # the attempt began 2026-12-01 09:00 UTC = 18:00 in Japan
+        s.execute(update(AttemptRow).values(started_at=datetime(2026, 12, 1, 9, 0)))
+
+    queue.release(taken, Outcome(OutcomeKind.STOPPED, reason="画面停止"))
+
+    assert row(db, "A").reason == "1回試行しても連携できませんでした: 12/01 18:00 停止（画面停止）"
+
+
+def test_a_re_queued_application_goes_behind_those_that_waited(
+    db: Database, queue: SqlWorkQueue
+) -> None:
+    add(db, "OLD", minutes=0)
+    first = claim(queue)
+    assert first.application.id == "OLD"
+    add(db, "B", minutes=5)  # received after OLD, before OLD was tried
+    add(db, "C", minutes=10)
+
+    queue.release(first, Outcome(OutcomeKind.STOPPED, reason="画面停止"))  # due at once
+    order = []
+    while taken := claim(queue):
+        order.append(taken.application.id)
+        queue.release(taken, Outcome(OutcomeKind.KEYED, receipt_no=f"R-{taken.application.id}"))
+
+    assert order == ["B", "C", "OLD"]
+
+
+def test_a_claim_that_never_ended_goes_behind_those_that_waited(
+    db: Database, queue: SqlWorkQueue
+) -> None:
+    add(db, "CRASH", minutes=0)
+    assert claim(queue, "runner-dead").application.id == "CRASH"
+    add(db, "B", minutes=5)
+    expire_lease(db, "CRASH")  # its runner died
+
+    assert claim(queue, "runner-2").application.id == "B"
+    assert claim(queue, "runner-2").application.id == "CRASH"
+
+
+def test_an_abandoned_application_out_of_attempts_goes_to_review(db: Database) -> None:
+    queue = SqlWorkQueue(db, max_attempts=2)
+    add(db, "A")
+    for _ in range(2):  # claimed, and the runner died each time
+        assert claim(queue, "runner-dead").application.id == "A"
+        expire_lease(db, "A")
+    assert claim(queue, "runner-2") is None  # never a third time
+
+    assert queue.reap() == 1
+
+    stored = row(db, "A")
+    assert stored.status == Status.NEEDS_REVIEW.value
+    assert stored.acquired_by is None and stored.acquired_until is None
+    assert stored.reason is not None and stored.reason.startswith("2回試行しても")
+    assert stored.reason.count("中断（実行者が応答しなくなりました") == 2
+    assert claim(queue, "runner-2") is None
 
 
 def test_stopped_goes_back_to_the_queue(db: Database, queue: SqlWorkQueue) -> None:

@@ -24,6 +24,7 @@ from bots.contracts import Status
 from bots.demo.fake import make_dataset
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow
+from bots.queue.transitions import create
 
 PROCEDURE = "jidou_teate_nintei"
 
@@ -109,7 +110,7 @@ def seed_boshi(db: Database, n: int) -> int:
                 continue
             data = boshi_application(resident, i)
             received = datetime.combine(date.fromisoformat(data["notification_date"]), time(10, 0))
-            s.add(_resolved(app_id, "boshi_ninshin", received, resident["atena_no"], data))
+            create(s, _resolved(app_id, "boshi_ninshin", received, resident["atena_no"], data))
             created += 1
     return created
 
@@ -126,7 +127,7 @@ def seed_kaigo(db: Database, n: int, core_url: str | None) -> int:
             if s.get(ApplicationRow, app_id) is not None:
                 continue
             received = datetime.combine(date.fromisoformat(data["application_date"]), time(11, 0))
-            s.add(_resolved(app_id, "kaigo_nintei", received, insured["atena_no"], data))
+            create(s, _resolved(app_id, "kaigo_nintei", received, insured["atena_no"], data))
             created += 1
     if core_url:
         _post(core_url, "/kaigo/_testing/insured", [insured for insured, _ in people])
@@ -153,7 +154,7 @@ def seed(
             # the form's date may come with full-width digits: read it as the recipe does
             claimed = date.fromisoformat(transforms.apply(["iso_date"], data["claim_date"]))
             received = datetime.combine(claimed, time(9, 0))
-            s.add(_resolved(app_id, PROCEDURE, received, atena_no, data))
+            create(s, _resolved(app_id, PROCEDURE, received, atena_no, data))
             created += 1
     residents = [resident for resident, _ in households]
     if core_url:

@@ -11,8 +11,16 @@ Errors become outcomes here and nowhere else:
 :class:`BusinessError`       ``needs_review`` with the reason (and core message)
 :class:`TransientError`      retried with back-off, then back to the queue
 :class:`ScreenChanged`       application back to the queue, subsystem stopped
-anything else                application back to the queue, the run aborts
+any other ``Exception``      a retry, logged with its traceback and audited
+                             (``unexpected_error``); the subsystem's driver (and
+                             the browser, if it died) is replaced; the run goes on
+an interrupt                 application back to the queue uncounted; the run stops
 ==========================  ==================================================
+
+Every claim counts as one of the application's attempts, and a retry or a stop pushes
+its next claim back (``retry_delay``: ``retry_later`` doubled after each attempt, at most
+``retry_later_max``); the queue sends one that used up its attempts to 要確認 with their
+history, so no application can hold up the queue.
 
 Before typing, an application that may already be in the core system is looked up there
 (the recipe's ``already_keyed`` steps): a crash or retry after the register button can never
@@ -28,6 +36,7 @@ from __future__ import annotations
 
 import os
 import socket
+import traceback
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -37,6 +46,7 @@ from pathlib import Path
 
 from loguru import logger
 from playwright.sync_api import Browser
+from playwright.sync_api import Error as PlaywrightError
 from tenacity import (
     RetryError,
     Retrying,
@@ -49,7 +59,15 @@ from tenacity import (
 )
 
 from bots.audit.trail import AuditTrail
-from bots.contracts import AuditEvent, Claim, Driver, Outcome, OutcomeKind, WorkQueue
+from bots.contracts import (
+    Application,
+    AuditEvent,
+    Claim,
+    Driver,
+    Outcome,
+    OutcomeKind,
+    WorkQueue,
+)
 from bots.drivers.browser import launch_chromium
 from bots.drivers.playwright_web import Credentials, LoginFailed, PlaywrightDriver
 from bots.engine.results import Drift, ItemResult, RunResult
@@ -62,6 +80,7 @@ from bots.errors import (
     ScreenChanged,
     TransientError,
 )
+from bots.masking import scrub_text
 from bots.queue.slots import SessionSlots
 from bots.queue.sql import LeaseLost, utcnow
 from bots.recipe.model import Recipe
@@ -80,12 +99,22 @@ class EngineSettings:
     headless: bool = True
     lease: timedelta = timedelta(minutes=5)
     transient_tries: int = 3
-    retry_later: timedelta = timedelta(minutes=10)
+    retry_later: timedelta = timedelta(minutes=10)  # back-off after an application's 1st attempt
+    retry_later_max: timedelta = timedelta(hours=4)  # ... doubled after each, at most this
     timeout_ms: float = 10_000
     backoff_max_s: float = 8.0
     session_limit: int | None = None  # licences: simultaneous core sessions, all runners
     session_wait_s: float = 60.0
     verify_always: bool = False  # look every application up first, not only marked ones
+
+
+@dataclass
+class _Attempt:
+    """One application's claim as it goes: the lease renewed, the runtime of the last try."""
+
+    claim: Claim
+    verify: bool  # look it up in the core system before typing
+    runtime: AppRuntime | None = None
 
 
 def runner_name() -> str:
@@ -98,15 +127,25 @@ def new_run_id() -> str:
 
 @dataclass
 class _Systems:
-    """Drivers per subsystem, created on first use inside the run's exit stack."""
+    """Drivers per subsystem, created on first use, replaced when broken.
+
+    The browser is started with the first driver and kept for the run; a driver (its
+    logged-in context) or the whole browser that broke under the run — a crashed tab, a
+    Chromium that died — is closed and replaced for the next application, so one crash
+    never fails the rest of the run. Everything still open is closed with the run's stack.
+    """
 
     stack: ExitStack
     settings: EngineSettings
     runner: str
     slots: SessionSlots | None = None
     browser: Browser | None = None
-    drivers: dict[str, Driver] = field(default_factory=dict)
+    drivers: dict[str, PlaywrightDriver] = field(default_factory=dict)
     held: dict[str, int] = field(default_factory=dict)  # system → licence slot
+    _browser_stack: ExitStack = field(default_factory=ExitStack)
+
+    def __post_init__(self) -> None:
+        self.stack.callback(self.close)
 
     def licence(self, system: str) -> None:
         """Hold one of the system's licence slots before logging in (and keep it)."""
@@ -131,26 +170,83 @@ class _Systems:
                 f"{system}: 同時接続数の上限（{limit}）に達しているため待機しました"
             )
         self.held[system] = slot
-        self.stack.callback(slots.release, system, slot, self.runner)
+        self.stack.callback(self._give_back, system, slot)
+
+    def _give_back(self, system: str, slot: int) -> None:
+        """The system's session ends before its licence is free for another runner."""
+        driver = self.drivers.pop(system, None)
+        if driver is not None:
+            _quietly(driver.close, f"{system} の画面操作")
+        assert self.slots is not None
+        self.slots.release(system, slot, self.runner)
 
     def driver_for(self, recipe: Recipe) -> Driver:
         system = recipe.system
         self.licence(system)
         if system not in self.drivers:
             if self.browser is None:
-                self.browser = self.stack.enter_context(
+                self.browser = self._browser_stack.enter_context(
                     launch_chromium(self.settings.chromium, headless=self.settings.headless)
                 )
-            driver = PlaywrightDriver(
+            self.drivers[system] = PlaywrightDriver(
                 self.browser,
                 self.settings.core_url,
                 recipe.selectors,
                 self.settings.credentials,
                 timeout_ms=self.settings.timeout_ms,
             )
-            self.stack.callback(driver.close)
-            self.drivers[system] = driver
         return self.drivers[system]
+
+    def heal(self, system: str) -> None:
+        """Replace the system's driver if its tab or the browser is gone (before a retry)."""
+        driver = self.drivers.get(system)
+        if driver is not None and not _alive(driver):
+            self.discard(system)
+
+    def discard(self, system: str) -> None:
+        """Close the system's driver, and the browser too if it died: new ones next time."""
+        driver = self.drivers.pop(system, None)
+        if driver is not None:
+            _quietly(driver.close, f"{system} の画面操作")
+        if self.browser is not None and not self.browser.is_connected():
+            logger.warning("ブラウザ（Chromium）が終了していたため、次の申請から起動し直します")
+            self.close()
+
+    def close(self) -> None:
+        for system in list(self.drivers):
+            _quietly(self.drivers.pop(system).close, f"{system} の画面操作")
+        self.browser = None
+        browser_stack, self._browser_stack = self._browser_stack, ExitStack()
+        _quietly(browser_stack.close, "ブラウザ")
+
+
+def _alive(driver: PlaywrightDriver) -> bool:
+    """Whether the driver's browser, context and tab still answer (a crashed tab does not)."""
+    try:
+        if (
+            driver.page.is_closed()
+            or not driver.context.browser
+            or not (driver.context.browser.is_connected())
+        ):
+            return False
+        driver.page.evaluate("1")  # a crashed renderer raises here
+    except PlaywrightError:
+        return False
+    return True
+
+
+def _quietly(close: Callable[[], None], what: str) -> None:
+    """Close something that may already be broken: a failure to close is only logged."""
+    try:
+        close()
+    except Exception as exc:  # noqa: BLE001  a dead browser fails in many ways
+        logger.warning("{}を閉じられませんでした（{}: {}）", what, type(exc).__name__, exc)
+
+
+def retry_delay(base: timedelta, attempts: int, cap: timedelta) -> timedelta:
+    """Back-off of an application: ``base`` after its first attempt, doubled after each
+    further one, at most ``cap`` — so a failing application waits longer and longer."""
+    return min(base * 2 ** min(max(attempts - 1, 0), 32), cap)
 
 
 class Engine:
@@ -179,8 +275,14 @@ class Engine:
         *,
         limit: int | None = None,
         on_item: Callable[[ItemResult], None] | None = None,
+        gate: Callable[[str], str | None] | None = None,
     ) -> RunResult:
-        """Key every claimable application (of ``procedure``, or of every recipe)."""
+        """Key every claimable application (of ``procedure``, or of every recipe).
+
+        ``gate(system)`` is asked before each claim (e.g. the core system's online window):
+        a reason stops claiming for that subsystem, recorded in ``result.paused``. Only
+        claiming stops: every application taken so far has its outcome already.
+        """
         out_dir = self.settings.out_root / self.run_id
         result = RunResult(
             self.run_id, self.runner, procedure, datetime.now().astimezone(), out_dir
@@ -203,6 +305,11 @@ class Engine:
                         and recipe.system not in result.stopped
                         and recipe.system not in result.paused
                     ):
+                        closed = gate(recipe.system) if gate else None
+                        if closed is not None:
+                            result.paused[recipe.system] = closed
+                            audit.emit(AuditEvent(step="gate", outcome="paused", detail=closed))
+                            break
                         claim = self.queue.claim(
                             self.runner, procedure=recipe.procedure, lease=self.settings.lease
                         )
@@ -243,62 +350,13 @@ class Engine:
                 extra={"verify_first": app.needs_verification},
             )
         )
-        evidence_dir = result.screenshots_dir / app.id
-        runtime: AppRuntime | None = None
-        settled = False  # an outcome is known, or the application was given up (lease lost)
         # Look it up before typing when a previous attempt (of this claim or an earlier one)
         # may have pressed 登録; see the module docstring.
-        verify = app.needs_verification or self.settings.verify_always
+        attempt = _Attempt(claim, app.needs_verification or self.settings.verify_always)
+        settled = False  # an outcome is known, or the application was given up (lease lost)
         try:
             try:
-                checked = check_application(recipe, app)
-                _audit_checked(audit, app.id, checked)
-                values = compute_values(recipe, app, checked)
-                sensitive = {str(values.get(n)) for n in recipe.sensitive_fields if values.get(n)}
-                for attempt in Retrying(
-                    retry=retry_if_exception_type(TransientError),
-                    stop=stop_after_attempt(self.settings.transient_tries),
-                    wait=wait_exponential(multiplier=0.5, max=self.settings.backoff_max_s),
-                    reraise=True,
-                ):
-                    with attempt:
-                        claim = self.queue.extend(claim, self.settings.lease)
-                        driver = systems.driver_for(recipe)
-
-                        def before_register(c: Claim = claim) -> None:
-                            nonlocal verify
-                            self._before_register(c)
-                            verify = True  # a retry of this claim must look first
-
-                        runtime = AppRuntime(
-                            driver=driver,
-                            selectors=recipe.selectors,
-                            values=values,
-                            sensitive_values=sensitive,
-                            audit=audit,
-                            application_id=app.id,
-                            evidence_dir=evidence_dir,
-                            on_register=before_register,
-                        )
-                        outcome = self._key(recipe, runtime, driver, verify=verify)
-            except BusinessError as exc:
-                self._error_evidence(runtime, "needs_review")
-                outcome = Outcome(
-                    OutcomeKind.NEEDS_REVIEW, reason=exc.reason, core_message=exc.core_message
-                )
-            except TransientError as exc:
-                if isinstance(exc, CoreUnavailable):
-                    result.paused[recipe.system] = str(exc)
-                outcome = Outcome(
-                    OutcomeKind.RETRY,
-                    reason=f"一時的なエラー: {exc}",
-                    retry_at=utcnow() + self.settings.retry_later,
-                )
-            except (ScreenChanged, LoginFailed) as exc:
-                self._error_evidence(runtime, "stopped")
-                result.stopped[recipe.system] = str(exc)
-                outcome = Outcome(OutcomeKind.STOPPED, reason=str(exc))
-                logger.error("{}: 停止しました: {}", recipe.system, exc)
+                outcome = self._attempt(attempt, recipe, systems, audit, result)
             except LeaseLost as exc:
                 # Another runner took the application over (our lease ran out): it will look it
                 # up in the core system before typing; we must not touch it any more.
@@ -316,26 +374,140 @@ class Engine:
                     datetime.now().astimezone(),
                     reason="処理権（リース）を失ったため中断しました（他の実行者が確認して処理します）",
                 )
+            except Exception as exc:  # renkei's errors, and any other: this application's outcome
+                outcome = self._failed(exc, attempt, recipe, systems, audit, result)
             settled = True
         finally:
             if not settled:
-                # A bug or an interrupt: put the application back (it is verified before
-                # any typing next time); the exception goes on and the run fails loudly.
-                self._release(
-                    claim, Outcome(OutcomeKind.STOPPED, reason="実行が中断されました"), audit
-                )
+                # An interrupt (Ctrl-C, SIGTERM as KeyboardInterrupt/SystemExit): put the
+                # application back (verified before any typing next time), not counted as
+                # one of its attempts; the interrupt goes on and stops the run.
+                interrupted = Outcome(OutcomeKind.INTERRUPTED, reason="実行が中断されました")
+                self._release(attempt.claim, interrupted, audit)
         self._drift(recipe, systems, result, audit)
-        self._release(claim, outcome, audit)
+        written = self._release(attempt.claim, outcome, audit)
         return ItemResult(
             app.id,
             recipe.procedure,
-            outcome.kind,
+            written.kind,
             started,
             datetime.now().astimezone(),
-            receipt_no=outcome.receipt_no,
-            reason=_reason(outcome),
-            evidence=list(runtime.evidence) if runtime else [],
+            receipt_no=written.receipt_no,
+            reason=_reason(written),
+            evidence=list(attempt.runtime.evidence) if attempt.runtime else [],
             attempts=app.attempts,
+        )
+
+    def _attempt(
+        self,
+        attempt: _Attempt,
+        recipe: Recipe,
+        systems: _Systems,
+        audit: AuditTrail,
+        result: RunResult,
+    ) -> Outcome:
+        """Check, then key one application, retrying transient errors inside the claim."""
+        app = attempt.claim.application
+        checked = check_application(recipe, app)
+        _audit_checked(audit, app.id, checked)
+        values = compute_values(recipe, app, checked)
+        sensitive = {str(values.get(n)) for n in recipe.sensitive_fields if values.get(n)}
+        for retrying in Retrying(
+            retry=retry_if_exception_type(TransientError),
+            stop=stop_after_attempt(self.settings.transient_tries),
+            wait=wait_exponential(multiplier=0.5, max=self.settings.backoff_max_s),
+            reraise=True,
+        ):
+            with retrying:
+                if retrying.retry_state.attempt_number > 1:
+                    systems.heal(recipe.system)  # a dead tab or browser: a new one
+                attempt.claim = self.queue.extend(attempt.claim, self.settings.lease)
+                driver = systems.driver_for(recipe)
+
+                def before_register(c: Claim = attempt.claim) -> None:
+                    self._before_register(c)
+                    attempt.verify = True  # a retry of this claim must look first
+
+                attempt.runtime = AppRuntime(
+                    driver=driver,
+                    selectors=recipe.selectors,
+                    values=values,
+                    sensitive_values=sensitive,
+                    audit=audit,
+                    application_id=app.id,
+                    evidence_dir=result.screenshots_dir / app.id,
+                    on_register=before_register,
+                )
+                return self._key(recipe, attempt.runtime, driver, verify=attempt.verify)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    def _retry_at(self, attempts: int) -> datetime:
+        s = self.settings
+        return utcnow() + retry_delay(s.retry_later, attempts, s.retry_later_max)
+
+    def _failed(
+        self,
+        exc: Exception,
+        attempt: _Attempt,
+        recipe: Recipe,
+        systems: _Systems,
+        audit: AuditTrail,
+        result: RunResult,
+    ) -> Outcome:
+        """The outcome an error means for the application (the table in the module doc)."""
+        app = attempt.claim.application
+        if isinstance(exc, BusinessError):
+            self._error_evidence(attempt.runtime, "needs_review")
+            return Outcome(
+                OutcomeKind.NEEDS_REVIEW, reason=exc.reason, core_message=exc.core_message
+            )
+        if isinstance(exc, TransientError):
+            if isinstance(exc, CoreUnavailable):
+                result.paused[recipe.system] = str(exc)
+            systems.heal(recipe.system)
+            return Outcome(
+                OutcomeKind.RETRY,
+                reason=f"一時的なエラー: {exc}",
+                retry_at=self._retry_at(app.attempts),
+            )
+        if isinstance(exc, ScreenChanged | LoginFailed):
+            self._error_evidence(attempt.runtime, "stopped")
+            result.stopped[recipe.system] = str(exc)
+            logger.error("{}: 停止しました: {}", recipe.system, exc)
+            return Outcome(
+                OutcomeKind.STOPPED, reason=str(exc), retry_at=self._retry_at(app.attempts)
+            )
+        return self._unexpected(exc, app, recipe, systems, audit)
+
+    def _unexpected(
+        self, exc: Exception, app: Application, recipe: Recipe, systems: _Systems, audit: AuditTrail
+    ) -> Outcome:
+        """A bug or a broken browser: logged with its traceback, audited, the subsystem's
+        driver replaced, and a counted retry for the application — the run goes on."""
+        app_id, name = app.id, type(exc).__name__
+        message = scrub_text(str(exc).strip().splitlines()[0] if str(exc).strip() else "")[:200]
+        trace = scrub_text("".join(traceback.format_exception(exc)))  # no values: not diagnose
+        logger.error(
+            "{}: 申請 {} の処理中に予期しないエラー（{}）: {}\n{}",
+            recipe.system,
+            app_id,
+            name,
+            message,
+            trace,
+        )
+        audit.emit(
+            AuditEvent(
+                step="unexpected_error",
+                outcome=OutcomeKind.RETRY.value,
+                application=app_id,
+                detail=f"{name}: {message}",
+            )
+        )
+        systems.discard(recipe.system)
+        return Outcome(
+            OutcomeKind.RETRY,
+            reason=f"予期しないエラー（{name}: {message}）のため再試行します",
+            retry_at=self._retry_at(app.attempts),
         )
 
     def _before_register(self, claim: Claim) -> None:
@@ -406,9 +578,11 @@ class Engine:
             )
         driver.interruptions.clear()
 
-    def _release(self, claim: Claim, outcome: Outcome, audit: AuditTrail) -> None:
+    def _release(self, claim: Claim, outcome: Outcome, audit: AuditTrail) -> Outcome:
+        """Write the outcome back; returns it as recorded (the attempt limit may make a
+        retry 要確認), or as meant when the lease was lost (nothing was written)."""
         try:
-            self.queue.release(claim, outcome)
+            written = self.queue.release(claim, outcome)
         except LeaseLost as exc:
             logger.error("{}", exc)
             audit.emit(
@@ -419,16 +593,17 @@ class Engine:
                     detail=str(exc),
                 )
             )
-            return
+            return outcome
         audit.emit(
             AuditEvent(
                 step="outcome",
-                outcome=outcome.kind.value,
+                outcome=written.kind.value,
                 application=claim.application.id,
-                detail=_reason(outcome),
-                extra={"receipt_no": outcome.receipt_no},
+                detail=_reason(written),
+                extra={"receipt_no": written.receipt_no},
             )
         )
+        return written
 
 
 def _audit_checked(audit: AuditTrail, app_id: str, checked: CheckedApplication) -> None:

@@ -43,6 +43,7 @@ from bots.masking import scrub_text
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow, ImportRejectionRow
 from bots.queue.sql import utcnow
+from bots.queue.transitions import ForbiddenTransition, create, transition
 from bots.recipe.model import Recipe
 from bots.review import changed_items, record
 
@@ -324,7 +325,11 @@ class _Import:
                 self.refuse(number, app.id, refusal)
                 return
             if existing is None:
-                s.add(app)
+                try:
+                    create(s, app)
+                except ForbiddenTransition as exc:
+                    self.refuse(number, app.id, str(exc))
+                    return
         self.report.loaded.append(app.id)
         if app.status == Status.NEEDS_REVIEW.value:
             self.report.needs_review.append((number, app.reason or ""))
@@ -376,6 +381,10 @@ class _Import:
             )
         where = f"{self.path}:{number}行目"
         assert self.audit_dir is not None  # import_file requires it with replace
+        try:  # written first, in this transaction: the audit line only for a real change
+            self._replace(s, existing, app, number)
+        except ForbiddenTransition as exc:
+            return str(exc)
         record(
             self.audit_dir,
             self.by,
@@ -387,13 +396,29 @@ class _Import:
                 extra={"by": self.by, "from": existing.status, "changes": changes},
             ),
         )
-        existing.data, existing.atena_no, existing.status = app.data, app.atena_no, app.status
-        existing.reason = app.reason or f"取り込みで訂正（{self.path.name}:{number}行目）"
-        existing.attempts, existing.retry_at, existing.core_message = 0, None, None
-        existing.receipt_no, existing.keyed_at, existing.keyed_by = None, None, None
-        existing.updated_at = utcnow()
         self.report.replaced.append(app.id)
         return None
+
+    def _replace(
+        self, s: Session, existing: ApplicationRow, app: ApplicationRow, number: int
+    ) -> None:
+        """The correction, through the table of transitions, guarded on the status read."""
+        transition(
+            s,
+            app.id,
+            Status(app.status),
+            expected_from=[existing.status],
+            data=app.data,
+            atena_no=app.atena_no,
+            reason=app.reason or f"取り込みで訂正（{self.path.name}:{number}行目）",
+            attempts=0,
+            retry_at=None,
+            core_message=None,
+            receipt_no=None,
+            keyed_at=None,
+            keyed_by=None,
+            updated_at=utcnow(),
+        )
 
     def save_refused(self) -> None:
         """Record the refused rows, so they are not only on the clerk's screen."""

@@ -13,6 +13,14 @@ Times are naive UTC on both engines (:func:`utcnow`), taken from the runner's cl
 runners on several machines keep their clocks synchronised (NTP); a lease of minutes
 tolerates the usual skew of milliseconds.
 
+Every claim is one of the application's attempts (``max_attempts``, ``RENKEI_MAX_ATTEMPTS``):
+a retry, a screen stop, a runner that died holding it. A retry or a stop puts it back
+behind the applications that waited (claim order ``coalesce(retry_at, received_at)``, the
+engine's back-off in ``retry_at``); one that used up its attempts goes to 要確認 with the
+history of its attempts as the reason (:meth:`SqlWorkQueue.release`, and :meth:`reap` for
+one abandoned by a dead runner, which is never claimed again). Status changes go through
+the one table of :mod:`bots.queue.transitions`, its guard inside each UPDATE.
+
 Every claim is treated as possibly already keyed: the engine searches the core system for
 the application before typing, so an expired lease (a runner that died after pressing
 register) can never lead to a second entry.
@@ -22,15 +30,27 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, Select, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, CursorResult, Select, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bots.contracts import Application, Claim, Outcome, OutcomeKind, Status, WorkQueue
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow, AttemptRow, RunLockRow
+from bots.queue.transitions import guarded_update
 
+#: Attempts (claims) an application gets before it goes to 要確認 with their history:
+#: every claim counts — a transient error, a screen stop, a runner that died holding it.
 MAX_ATTEMPTS = 5
+JST = ZoneInfo("Asia/Tokyo")
+#: How an attempt's outcome reads in the history written to ``reason`` (要確認).
+ATTEMPT_LABELS = {
+    OutcomeKind.RETRY.value: "一時的なエラー",
+    OutcomeKind.STOPPED.value: "停止",
+    OutcomeKind.INTERRUPTED.value: "中断",
+}
+ATTEMPT_REASON_CHARS = 120  # each attempt's reason in the history, at most
 #: ``attempts.outcome`` of an attempt whose outcome was refused because its lease was lost.
 LEASE_LOST = "lease_lost"
 
@@ -50,39 +70,93 @@ def _rowcount(result: object) -> int:
     return int(result.rowcount or 0)
 
 
-def _claimable(now: datetime, procedure: str | None) -> Any:
+def _claimable(now: datetime, procedure: str | None, max_attempts: int = MAX_ATTEMPTS) -> Any:
     waiting = and_(
         ApplicationRow.status == Status.RESOLVED.value,
         or_(ApplicationRow.retry_at.is_(None), ApplicationRow.retry_at <= now),
     )
+    # an abandoned claim whose attempts are used up is not taken again: reap sends it to
+    # 要確認 (a runner that dies on it every time must not hold up the queue for good)
     abandoned = and_(
         ApplicationRow.status.in_([Status.CLAIMED.value, Status.KEYING.value]),
         ApplicationRow.acquired_until < now,
+        ApplicationRow.attempts < max_attempts,
     )
     cond = or_(waiting, abandoned)
     return and_(cond, ApplicationRow.procedure == procedure) if procedure else cond
 
 
-def claim_candidate(now: datetime, procedure: str | None) -> Select[Any]:
-    """The id of the oldest claimable application, locked ``FOR UPDATE SKIP LOCKED``.
+#: The claim order: when it became claimable — received, or (after an attempt) since its
+#: last claim or retry time — so an application that failed goes behind those that waited.
+CLAIM_ORDER = (
+    func.coalesce(ApplicationRow.retry_at, ApplicationRow.received_at),
+    ApplicationRow.received_at,
+    ApplicationRow.id,
+)
 
-    Oldest by ``received_at`` (then id), the order staff expect. On PostgreSQL the lock
-    keeps the row to this transaction until it commits, and SKIP LOCKED lets concurrent
-    claimers take the next row instead of queueing behind it.
+
+def claim_candidate(
+    now: datetime, procedure: str | None, max_attempts: int = MAX_ATTEMPTS
+) -> Select[Any]:
+    """The id of the claimable application that waited longest, ``FOR UPDATE SKIP LOCKED``.
+
+    Waited longest: by ``coalesce(retry_at, received_at)``, then ``received_at`` and id. A
+    fresh application waits since it was received (the order staff expect); one that was
+    tried already since its retry time, which every claim sets (:meth:`SqlWorkQueue.claim`)
+    and a retry or stop pushes further (back-off): the same failing application can never
+    stay first. On PostgreSQL the lock keeps the row to this transaction until it commits,
+    and SKIP LOCKED lets concurrent claimers take the next row instead of queueing behind.
     """
     return (
         select(ApplicationRow.id)
-        .where(_claimable(now, procedure))
-        .order_by(ApplicationRow.received_at, ApplicationRow.id)
+        .where(_claimable(now, procedure, max_attempts))
+        .order_by(*CLAIM_ORDER)
         .limit(1)
         .with_for_update(skip_locked=True)
     )
 
 
+def _history(conn: Connection, app_id: str, current: tuple[int, str, str | None] | None) -> str:
+    """The attempts of an application as staff read them: JST time, outcome, reason.
+
+    ``current`` (attempt id, outcome, reason) is the attempt being ended now, its row not
+    yet updated; an attempt that never ended is one a runner abandoned (it died).
+    """
+    rows = conn.execute(
+        select(AttemptRow.id, AttemptRow.started_at, AttemptRow.outcome, AttemptRow.reason)
+        .where(AttemptRow.application_id == app_id)
+        .order_by(AttemptRow.id)
+    ).all()
+    parts = []
+    for attempt_id, started, outcome, reason in rows:
+        if current is not None and attempt_id == current[0]:
+            outcome, reason = current[1], current[2]
+        when = started.replace(tzinfo=UTC).astimezone(JST).strftime("%m/%d %H:%M")
+        if outcome is None:
+            label, reason = "中断", "実行者が応答しなくなりました（処理権の期限切れ）"
+        else:
+            label = ATTEMPT_LABELS.get(outcome, outcome)
+        text = (reason or "").strip()
+        if len(text) > ATTEMPT_REASON_CHARS:
+            text = text[: ATTEMPT_REASON_CHARS - 1] + "…"
+        parts.append(f"{when} {label}（{text}）" if text else f"{when} {label}")
+    return "; ".join(parts)
+
+
+def used_up_reason(attempts: int, history: str) -> str:
+    return f"{attempts}回試行しても連携できませんでした: {history}"
+
+
 class SqlWorkQueue(WorkQueue):
-    """:class:`~bots.contracts.WorkQueue` over the management database."""
+    """:class:`~bots.contracts.WorkQueue` over the management database.
+
+    ``max_attempts`` (``RENKEI_MAX_ATTEMPTS``): claims an application gets; the one that
+    reaches it without an outcome goes to 要確認 with the history of its attempts.
+    """
 
     def __init__(self, db: Database, run_id: str = "-", max_attempts: int = MAX_ATTEMPTS) -> None:
+        if max_attempts < 1:
+            raise ValueError(f"RENKEI_MAX_ATTEMPTS は1以上にしてください（{max_attempts}）")
         self.db = db
         self.run_id = run_id
         self.max_attempts = max_attempts
@@ -91,7 +165,9 @@ class SqlWorkQueue(WorkQueue):
         for _ in range(20):  # lost races (SQLite): try the next candidate
             now = utcnow()
             with self.db.transaction() as conn:
-                app_id = conn.execute(claim_candidate(now, procedure)).scalar_one_or_none()
+                app_id = conn.execute(
+                    claim_candidate(now, procedure, self.max_attempts)
+                ).scalar_one_or_none()
                 if app_id is None:
                     return None
                 until = now + lease
@@ -99,21 +175,23 @@ class SqlWorkQueue(WorkQueue):
                 # from the SELECT: on SQLite another runner may have claimed, keyed and
                 # released it in between, and its attempts and verification flag must be
                 # the ones the UPDATE saw. ``status`` on the right is the value before.
+                # ``retry_at = now``: should this attempt never end (the runner dies), the
+                # application waits behind the others from now on (see CLAIM_ORDER).
                 taken = conn.execute(
-                    update(ApplicationRow)
-                    .where(ApplicationRow.id == app_id, _claimable(now, procedure))
-                    .values(
-                        status=Status.CLAIMED.value,
+                    guarded_update(
+                        Status.CLAIMED,
+                        ApplicationRow.id == app_id,
+                        _claimable(now, procedure, self.max_attempts),
                         acquired_by=runner,
                         acquired_until=until,
                         attempts=ApplicationRow.attempts + 1,
+                        retry_at=now,
                         needs_verification=or_(
                             ApplicationRow.needs_verification.is_(True),
                             ApplicationRow.status == Status.KEYING.value,
                         ),
                         updated_at=now,
-                    )
-                    .returning(
+                    ).returning(
                         ApplicationRow.procedure,
                         ApplicationRow.atena_no,
                         ApplicationRow.data,
@@ -149,17 +227,23 @@ class SqlWorkQueue(WorkQueue):
                 return Claim(app, int(attempt_id), runner, until)
         return None
 
-    def _guarded(self, claim: Claim, **values: Any) -> None:
+    def _held(self, claim: Claim) -> tuple[Any, ...]:
+        return (
+            ApplicationRow.id == claim.application.id,
+            ApplicationRow.acquired_by == claim.acquired_by,
+        )
+
+    def mark_keying(self, claim: Claim) -> None:
         with self.db.transaction() as conn:
             n = _rowcount(
                 conn.execute(
-                    update(ApplicationRow)
-                    .where(
-                        ApplicationRow.id == claim.application.id,
-                        ApplicationRow.acquired_by == claim.acquired_by,
-                        ApplicationRow.status.in_([Status.CLAIMED.value, Status.KEYING.value]),
+                    guarded_update(
+                        Status.KEYING,
+                        *self._held(claim),
+                        expected_from=HELD,
+                        needs_verification=True,
+                        updated_at=utcnow(),
                     )
-                    .values(updated_at=utcnow(), **values)
                 )
             )
         if n != 1:
@@ -167,52 +251,44 @@ class SqlWorkQueue(WorkQueue):
                 f"application {claim.application.id} is no longer held by {claim.acquired_by}"
             )
 
-    def mark_keying(self, claim: Claim) -> None:
-        self._guarded(claim, status=Status.KEYING.value, needs_verification=True)
-
     def extend(self, claim: Claim, lease: timedelta) -> Claim:
         until = utcnow() + lease
-        self._guarded(claim, acquired_until=until)
-        return Claim(claim.application, claim.attempt_id, claim.acquired_by, until)
-
-    def release(self, claim: Claim, outcome: Outcome) -> None:
-        now = utcnow()
-        values: dict[str, Any] = {"acquired_by": None, "acquired_until": None}
-        if outcome.kind in (OutcomeKind.KEYED, OutcomeKind.ALREADY_KEYED):
-            values |= {
-                "status": Status.KEYED.value,
-                "receipt_no": outcome.receipt_no,
-                "keyed_at": now,
-                "reason": outcome.reason,
-                "core_message": None,
-                "needs_verification": False,
-            }
-        elif outcome.kind is OutcomeKind.NEEDS_REVIEW:
-            values |= {
-                "status": Status.NEEDS_REVIEW.value,
-                "reason": outcome.reason,
-                "core_message": outcome.core_message,
-            }
-        elif outcome.kind is OutcomeKind.RETRY and claim.application.attempts >= self.max_attempts:
-            values |= {
-                "status": Status.FAILED.value,
-                "reason": f"{self.max_attempts}回試行しても連携できませんでした: {outcome.reason}",
-            }
-        else:  # RETRY, STOPPED: back to the queue; verified again before any typing
-            values |= {
-                "status": Status.RESOLVED.value,
-                "reason": outcome.reason,
-                "retry_at": outcome.retry_at,
-            }
-        with self.db.transaction() as conn:
+        with self.db.transaction() as conn:  # the lease only: no status change
             n = _rowcount(
                 conn.execute(
                     update(ApplicationRow)
-                    .where(
-                        ApplicationRow.id == claim.application.id,
-                        ApplicationRow.acquired_by == claim.acquired_by,
-                    )
-                    .values(updated_at=now, **values)
+                    .where(*self._held(claim), ApplicationRow.status.in_(HELD))
+                    .values(updated_at=utcnow(), acquired_until=until)
+                )
+            )
+        if n != 1:
+            raise LeaseLost(
+                f"application {claim.application.id} is no longer held by {claim.acquired_by}"
+            )
+        return Claim(claim.application, claim.attempt_id, claim.acquired_by, until)
+
+    def _written(self, conn: Connection, claim: Claim, outcome: Outcome) -> Outcome:
+        """The outcome as it is recorded: an attempt limit turns RETRY/STOPPED into 要確認."""
+        attempts = claim.application.attempts
+        if outcome.kind in (OutcomeKind.RETRY, OutcomeKind.STOPPED) and (
+            attempts >= self.max_attempts
+        ):
+            current = (claim.attempt_id, outcome.kind.value, outcome.reason)
+            history = _history(conn, claim.application.id, current)
+            return Outcome(OutcomeKind.NEEDS_REVIEW, reason=used_up_reason(attempts, history))
+        return outcome
+
+    def release(self, claim: Claim, outcome: Outcome) -> Outcome:
+        now = utcnow()
+        held: dict[str, Any] = {"acquired_by": None, "acquired_until": None, "updated_at": now}
+        with self.db.transaction() as conn:
+            written = self._written(conn, claim, outcome)
+            to, values = _outcome_values(written, now)
+            if outcome.kind is OutcomeKind.INTERRUPTED:  # not the application's attempt
+                values["attempts"] = ApplicationRow.attempts - 1
+            n = _rowcount(
+                conn.execute(
+                    guarded_update(to, *self._held(claim), expected_from=HELD, **held, **values)
                 )
             )
             if n == 1:
@@ -232,22 +308,42 @@ class SqlWorkQueue(WorkQueue):
             raise LeaseLost(
                 f"application {claim.application.id} was taken over before its outcome was written"
             )
+        return written
 
     def reap(self, now: datetime | None = None) -> int:
+        """Expired claims back to the queue — or, their attempts used up, to 要確認."""
         now = now or utcnow()
+        expired = (ApplicationRow.status.in_(HELD), ApplicationRow.acquired_until < now)
         with self.db.transaction() as conn:
-            expired = and_(
-                ApplicationRow.status.in_([Status.CLAIMED.value, Status.KEYING.value]),
-                ApplicationRow.acquired_until < now,
-            )
-            n = _rowcount(
+            used_up = conn.execute(
+                select(ApplicationRow.id, ApplicationRow.attempts).where(
+                    *expired, ApplicationRow.attempts >= self.max_attempts
+                )
+            ).all()
+            n = 0
+            for app_id, attempts in used_up:
+                reason = used_up_reason(attempts, _history(conn, app_id, None))
+                n += _rowcount(
+                    conn.execute(
+                        guarded_update(
+                            Status.NEEDS_REVIEW,
+                            ApplicationRow.id == app_id,
+                            *expired,
+                            reason=reason,
+                            core_message=None,
+                            acquired_by=None,
+                            acquired_until=None,
+                            updated_at=now,
+                        )
+                    )
+                )
+            n += _rowcount(
                 conn.execute(
-                    update(ApplicationRow)
-                    .where(expired)
-                    .values(
+                    guarded_update(
+                        Status.RESOLVED,
+                        *expired,
                         needs_verification=ApplicationRow.needs_verification
                         | (ApplicationRow.status == Status.KEYING.value),
-                        status=Status.RESOLVED.value,
                         acquired_by=None,
                         acquired_until=None,
                         updated_at=now,
@@ -263,6 +359,33 @@ class SqlWorkQueue(WorkQueue):
                 q = q.where(ApplicationRow.procedure == procedure)
             found = {Status(status): int(n) for status, n in conn.execute(q)}
         return {status: found.get(status, 0) for status in Status}
+
+
+#: The statuses of an application a runner holds.
+HELD = (Status.CLAIMED.value, Status.KEYING.value)
+
+
+def _outcome_values(outcome: Outcome, now: datetime) -> tuple[Status, dict[str, Any]]:
+    """The status and columns an outcome writes (the holder's columns cleared by the caller)."""
+    if outcome.kind in (OutcomeKind.KEYED, OutcomeKind.ALREADY_KEYED):
+        return Status.KEYED, {
+            "receipt_no": outcome.receipt_no,
+            "keyed_at": now,
+            "reason": outcome.reason,
+            "core_message": None,
+            "needs_verification": False,
+        }
+    if outcome.kind is OutcomeKind.NEEDS_REVIEW:
+        return Status.NEEDS_REVIEW, {
+            "reason": outcome.reason,
+            "core_message": outcome.core_message,
+        }
+    # RETRY, STOPPED, INTERRUPTED: back to the queue; verified again before any typing.
+    # Without a retry time it keeps the claim's (retry_at = claim time): behind the others.
+    values: dict[str, Any] = {"reason": outcome.reason}
+    if outcome.retry_at is not None:
+        values["retry_at"] = outcome.retry_at
+    return Status.RESOLVED, values
 
 
 class RunLock:
