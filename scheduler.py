@@ -1,35 +1,25 @@
-"""The renkei scheduler service: fires the runs staff scheduled with ``renkei schedule add``.
+"""The renkei scheduler service, for those who start it as a script:
 
-    python scheduler.py [--db URL]
+    python scheduler.py [--db URL] [--core-url URL] [-v]
 
-Jobs are stored in the management database (APScheduler's SQLAlchemy job store), so this
-process can be restarted, or moved, without losing them. See :mod:`bots.scheduling`.
+is ``renkei [--db URL] [--core-url URL] [-v] scheduler``: the same code
+(:mod:`bots.scheduling.service`), the same settings. See ``docs/scheduler.md``.
 """
 
 from __future__ import annotations
 
-import argparse
+import sys
 
-from apscheduler.schedulers.blocking import BlockingScheduler
-from loguru import logger
-
-from bots.config import Settings
-from bots.scheduling import configure
+from bots.cli.main import cli
+from bots.cli.schedule import scheduler
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="renkei scheduler (APScheduler, persistent jobs)")
-    parser.add_argument(
-        "--db", help="management database URL (default: RENKEI_DB or var/renkei.db)"
-    )
-    args = parser.parse_args(argv)
-    settings = Settings(db_url=args.db or "")
-    scheduler = configure(BlockingScheduler(), settings.db_url)
-    logger.info("renkei scheduler started; jobs in {}", settings.db_url)
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        logger.info("renkei scheduler stopped")
+    """Pass the main group's options through and start ``scheduler``."""
+    if "scheduler" not in cli.commands:  # until bots.cli.main registers it itself
+        cli.add_command(scheduler)
+    args = sys.argv[1:] if argv is None else argv
+    cli.main([*args, "scheduler"], prog_name="scheduler.py")
 
 
 if __name__ == "__main__":

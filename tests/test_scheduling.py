@@ -1,42 +1,46 @@
-"""Scheduled runs: jobs stored in the management database, closed days, and the run lock.
+"""Schedules as rows, their fire times in Japan time, the calendars, and the CLI over them.
 
-Schedules are added and read back through ``bots.scheduling`` and ``renkei schedule``
-against a temporary SQLite file; persistence is checked from a fresh scheduler and from
-a separate process, as the long-running scheduler service would see them.
+Everything here is computed from rows of a real SQLite file with explicit moments (no
+clock is frozen, nothing is mocked): which slot is next, which one is due and how missed
+ones coalesce, which days are closed and when a core system is online — decided on the
+JST date whatever the host's zone. The service that fires schedules, as a real process,
+is tested in ``test_scheduler_service.py``.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.background import BackgroundScheduler
+from click import Group
 from click.testing import CliRunner, Result
 
 from bots.cli.main import cli
-from bots.config import Settings
-from bots.demo.seed import seed
-from bots.errors import RenkeiError
+from bots.cli.schedule import calendar, scheduler
 from bots.queue.db import Database
-from bots.queue.schema import ApplicationRow, AttemptRow
-from bots.queue.sql import RunLock
-from bots.scheduling import (
-    JOB_FUNC,
-    add_schedule,
-    is_closed_day,
-    list_schedules,
-    remove_schedule,
+from bots.queue.schema import ScheduleRow
+from bots.scheduling.calendar import (
+    add_closed_day,
+    closed_day_reason,
+    closed_reason_at,
+    parse_window,
+    set_window,
+    window_reason,
 )
-from bots.service import run_once
+from bots.scheduling.store import (
+    ScheduleError,
+    add_schedule,
+    due_slot,
+    get_schedule,
+    list_schedules,
+    next_slot,
+    parse_cron,
+)
 
-REPO = Path(__file__).resolve().parents[1]
+JST = ZoneInfo("Asia/Tokyo")
 PROCEDURE = "jidou_teate_nintei"
 WEEKDAYS_8AM = "0 8 * * 1-5"
 
@@ -46,237 +50,303 @@ def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'm.db'}"
 
 
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    yield database
+    database.dispose()
+
+
+def _group() -> Group:
+    """The main group with this module's groups on it (as bots.cli.main registers them)."""
+    for command in (calendar, scheduler):
+        if command.name not in cli.commands:
+            cli.add_command(command)
+    return cli
+
+
 def renkei(db_url: str, *args: str) -> Result:
-    env = {
-        "RENKEI_DB": db_url,
-        "RENKEI_RECIPES": str(REPO / "recipes"),
-        "RENKEI_SELECTORS": str(REPO / "selectors"),
-    }
-    return CliRunner().invoke(cli, list(args), env=env)
+    return CliRunner().invoke(_group(), ["--db", db_url, *args])
 
 
-def next_run_in(line: str) -> datetime:
-    match = re.search(r"次回 (\S+ \S+)", line)
-    assert match, line
-    return datetime.fromisoformat(match.group(1))
+def fires(trigger_cron: str, after: datetime, n: int) -> list[datetime]:
+    trigger = parse_cron(trigger_cron)
+    out: list[datetime] = []
+    at = after
+    for _ in range(n):
+        at = trigger.get_next_fire_time(None, at + timedelta(microseconds=1))
+        out.append(at)
+    return out
 
 
-def assert_weekday_8am_japan(when: datetime | None) -> None:
-    assert when is not None
-    assert when.utcoffset() == timedelta(hours=9)
-    assert (when.hour, when.minute, when.second) == (8, 0, 0)
-    assert when.weekday() < 5
-    assert when > datetime.now().astimezone()
+def _backdate(db: Database, schedule_id: str, *, since: datetime, last: datetime | None) -> None:
+    with db.session() as s:
+        row = s.get(ScheduleRow, schedule_id)
+        assert row is not None
+        row.active_since = since.astimezone(UTC).replace(tzinfo=None)
+        row.last_slot = last.astimezone(UTC).replace(tzinfo=None) if last else None
 
 
-# --- adding, listing, removing --------------------------------------------------------
+def _row(db: Database, schedule_id: str) -> ScheduleRow:
+    with db.session() as s:
+        row = s.get(ScheduleRow, schedule_id)
+        assert row is not None
+        return row
 
 
-def test_add_then_list_shows_the_job_with_its_next_run(db_url: str) -> None:
-    added = add_schedule(db_url, PROCEDURE, WEEKDAYS_8AM)
-
-    assert added.id == f"run:{PROCEDURE}"
-    assert_weekday_8am_japan(added.next_run)
-    [listed] = list_schedules(db_url)  # a fresh scheduler on the same database
-    assert listed.id == added.id
-    assert listed.procedure == PROCEDURE
-    assert listed.cron == WEEKDAYS_8AM
-    assert listed.skip_holidays is True
-    assert listed.next_run == added.next_run
+# --- fire times -----------------------------------------------------------------------
 
 
-def test_cli_add_and_list(db_url: str) -> None:
-    added = renkei(db_url, "schedule", "add", "--procedure", PROCEDURE, "--cron", WEEKDAYS_8AM)
-
-    assert added.exit_code == 0, added.output
-    assert added.output.startswith(f"run:{PROCEDURE}: {WEEKDAYS_8AM}")
-    assert_weekday_8am_japan(next_run_in(added.output))
-
-    listed = renkei(db_url, "schedule", "list")
-
-    assert listed.exit_code == 0, listed.output
-    [line] = listed.output.splitlines()
-    assert line.split("\t")[:3] == [f"run:{PROCEDURE}", WEEKDAYS_8AM, PROCEDURE]
-    assert line.endswith("閉庁日は休み")
-    assert next_run_in(line) == next_run_in(added.output)
-
-
-def test_list_of_no_schedules(db_url: str) -> None:
-    assert list_schedules(db_url) == []
-    result = renkei(db_url, "schedule", "list")
-    assert result.exit_code == 0
-    assert "スケジュールはありません" in result.output
+def test_weekday_numbers_are_crontabs_not_apschedulers() -> None:
+    """APScheduler 3 counts 0 as Monday; a crontab's 1-5 must still be Monday–Friday."""
+    saturday = datetime(2026, 12, 5, 9, 0, tzinfo=JST)
+    got = fires(WEEKDAYS_8AM, saturday, 6)
+    assert [d.strftime("%a %H:%M") for d in got] == [
+        "Mon 08:00", "Tue 08:00", "Wed 08:00", "Thu 08:00", "Fri 08:00", "Mon 08:00",
+    ]  # fmt: skip
+    assert all(d.utcoffset() == timedelta(hours=9) for d in got)
+    assert [d.strftime("%a") for d in fires("0 18 * * 0,7", saturday, 2)] == ["Sun", "Sun"]
+    assert [d.strftime("%a") for d in fires("0 9 * * 0-2", saturday, 3)] == ["Sun", "Mon", "Tue"]
+    assert [d.strftime("%a") for d in fires("0 9 * * */2", saturday, 4)] == [
+        "Sun", "Tue", "Thu", "Sat",
+    ]  # fmt: skip
 
 
-def test_schedules_persist_for_another_process(db_url: str, tmp_path: Path) -> None:
-    add_schedule(db_url, PROCEDURE, WEEKDAYS_8AM)
-    add_schedule(db_url, None, "30 17 * * *", job_id="evening", skip_holidays=False)
-
-    other = subprocess.run(
-        [sys.executable, "-c", "from bots.cli.main import cli; cli()", "schedule", "list"],
-        cwd=REPO,
-        env=os.environ | {"RENKEI_DB": db_url},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-
-    assert other.returncode == 0, other.stderr
-    lines = sorted(other.stdout.splitlines())
-    assert [line.split("\t")[:3] for line in lines] == [
-        ["evening", "30 17 * * *", "all"],
-        [f"run:{PROCEDURE}", WEEKDAYS_8AM, PROCEDURE],
+def test_a_sixth_leading_field_is_seconds() -> None:
+    start = datetime(2026, 12, 1, 9, 0, 3, tzinfo=JST)
+    assert [d.strftime("%H:%M:%S") for d in fires("*/10 * * * * *", start, 3)] == [
+        "09:00:10",
+        "09:00:20",
+        "09:00:30",
     ]
-    assert lines[0].endswith("毎日")
 
 
-def test_adding_the_same_id_replaces_the_job(db_url: str) -> None:
-    add_schedule(db_url, PROCEDURE, WEEKDAYS_8AM)
-    add_schedule(db_url, PROCEDURE, "0 13 * * 1-5")
-
-    [job] = list_schedules(db_url)
-    assert job.cron == "0 13 * * 1-5"
-    assert job.next_run is not None and job.next_run.hour == 13
-
-
-def test_stored_job_runs_one_instance_at_a_time(db_url: str) -> None:
-    add_schedule(db_url, PROCEDURE, WEEKDAYS_8AM)
-    # a plain scheduler without renkei's defaults: what it sees was stored with the job
-    scheduler = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(url=db_url)})
-    scheduler.start(paused=True)
-    try:
-        job = scheduler.get_job(f"run:{PROCEDURE}")
-    finally:
-        scheduler.shutdown(wait=False)
-
-    assert job is not None
-    assert job.max_instances == 1
-    assert job.coalesce is True
-    assert job.func_ref == JOB_FUNC
-    assert job.kwargs == {"procedure": PROCEDURE, "skip_holidays": True}
-    assert str(job.trigger.timezone) == "Asia/Tokyo"
-
-
-@pytest.mark.parametrize("cron", ["0 8 * *", "61 8 * * *", "0 8 * * 月-金", ""])
-def test_bad_cron_is_refused(db_url: str, cron: str) -> None:
-    with pytest.raises(ValueError, match="cron 式 .* が正しくありません"):
-        add_schedule(db_url, PROCEDURE, cron)
+@pytest.mark.parametrize("cron", ["0 8 * *", "61 8 * * *", "0 8 * * 月-金", "0 8 * * 8", ""])
+def test_bad_cron_is_one_japanese_line_and_adds_nothing(
+    db_url: str, db: Database, cron: str
+) -> None:
+    with pytest.raises(ScheduleError, match="cron 式 .* が正しくありません"):
+        add_schedule(db, PROCEDURE, cron)
 
     result = renkei(db_url, "schedule", "add", "--procedure", PROCEDURE, "--cron", cron)
 
-    assert result.exit_code != 0
+    assert result.exit_code == 1
     assert f"cron 式 '{cron}' が正しくありません" in result.output
-    assert list_schedules(db_url) == []
+    assert "Traceback" not in result.output
+    assert list_schedules(db) == []
 
 
-def test_add_for_an_unknown_procedure_is_refused(db_url: str) -> None:
-    result = renkei(db_url, "schedule", "add", "--procedure", "kaigo", "--cron", WEEKDAYS_8AM)
+def test_next_slot_is_after_creation_and_after_the_last_fire(db: Database) -> None:
+    add_schedule(db, PROCEDURE, WEEKDAYS_8AM)
+    friday_noon = datetime(2026, 12, 4, 12, 0, tzinfo=JST)
+    _backdate(db, f"run:{PROCEDURE}", since=friday_noon, last=None)
+    assert next_slot(_row(db, f"run:{PROCEDURE}")) == datetime(2026, 12, 7, 8, 0, tzinfo=JST)
 
-    assert result.exit_code != 0
-    assert "手続 'kaigo' のレシピがありません" in result.output
-    assert list_schedules(db_url) == []
-
-
-def test_remove(db_url: str) -> None:
-    add_schedule(db_url, PROCEDURE, WEEKDAYS_8AM)
-
-    result = renkei(db_url, "schedule", "remove", f"run:{PROCEDURE}")
-
-    assert result.exit_code == 0
-    assert f"run:{PROCEDURE} を削除しました" in result.output
-    assert list_schedules(db_url) == []
+    monday = datetime(2026, 12, 7, 8, 0, tzinfo=JST)
+    _backdate(db, f"run:{PROCEDURE}", since=friday_noon, last=monday)
+    assert next_slot(_row(db, f"run:{PROCEDURE}")) == datetime(2026, 12, 8, 8, 0, tzinfo=JST)
 
 
-def test_remove_unknown_id_is_an_error(db_url: str) -> None:
-    add_schedule(db_url, PROCEDURE, WEEKDAYS_8AM)
+def test_missed_slots_coalesce_into_the_latest(db: Database) -> None:
+    add_schedule(db, None, "* * * * *", schedule_id="every-minute")
+    last = datetime(2026, 12, 1, 9, 0, tzinfo=JST)
+    _backdate(db, "every-minute", since=last - timedelta(days=1), last=last)
+    row = _row(db, "every-minute")
 
-    assert remove_schedule(db_url, "run:nothing") is False
-    result = renkei(db_url, "schedule", "remove", "run:nothing")
+    assert due_slot(row, last + timedelta(seconds=59)) is None
+    assert due_slot(row, last + timedelta(minutes=1)) == last + timedelta(minutes=1)
+    an_hour_later = last + timedelta(hours=1, seconds=30)
+    assert due_slot(row, an_hour_later) == last + timedelta(hours=1)  # one slot, not 60
+    a_year_later = last + timedelta(days=365, seconds=5)  # a few steps, not 525,600
+    assert due_slot(row, a_year_later) == last + timedelta(days=365)
 
-    assert result.exit_code != 0
-    assert "スケジュール 'run:nothing' はありません" in result.output
-    assert [j.id for j in list_schedules(db_url)] == [f"run:{PROCEDURE}"]
+
+def test_resume_does_not_make_up_the_paused_slots(db_url: str, db: Database) -> None:
+    add_schedule(db, None, "* * * * *", schedule_id="m")
+    _backdate(db, "m", since=datetime.now(UTC) - timedelta(hours=1), last=None)
+    assert due_slot(_row(db, "m"), datetime.now(UTC)) is not None
+
+    assert renkei(db_url, "schedule", "pause", "m").exit_code == 0
+    resumed = renkei(db_url, "schedule", "resume", "m")
+
+    assert resumed.exit_code == 0, resumed.output
+    assert "m を再開しました  次回 " in resumed.output
+    now = datetime.now(UTC)
+    assert due_slot(_row(db, "m"), now) is None
+    nxt = next_slot(_row(db, "m"))
+    assert nxt is not None and now < nxt <= now + timedelta(minutes=1)
 
 
-# --- closed days ----------------------------------------------------------------------
+# --- the CLI --------------------------------------------------------------------------
+
+
+def test_cli_add_list_pause_run_now_remove(db_url: str, db: Database) -> None:
+    added = renkei(db_url, "schedule", "add", "-p", PROCEDURE, "--cron", WEEKDAYS_8AM)
+    assert added.exit_code == 0, added.output
+    assert added.output.startswith(f"run:{PROCEDURE}: {WEEKDAYS_8AM} を追加しました  次回 ")
+    assert "）08:00:00 JST" in added.output
+    evening = renkei(
+        db_url, "schedule", "add", "--id", "evening", "--cron", "30 17 * * *", "--on-closed-days"
+    )
+    assert evening.exit_code == 0, evening.output
+
+    assert renkei(db_url, "schedule", "pause", "evening").output == "evening を一時停止しました\n"
+    run_now = renkei(db_url, "schedule", "run-now", "evening")
+    assert run_now.exit_code == 0
+    assert "evening の実行を依頼しました" in run_now.output
+
+    listed = renkei(db_url, "schedule", "list")
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert lines[0].split("\t") == [
+        "evening", "30 17 * * *", "手続 全手続", "一時停止中", "閉庁日も実行  今すぐ実行を依頼済み",
+    ]  # fmt: skip
+    fields = lines[1].split("\t")
+    assert fields[:3] == [f"run:{PROCEDURE}", WEEKDAYS_8AM, f"手続 {PROCEDURE}"]
+    assert fields[3].startswith("次回 ") and fields[3].endswith("）08:00:00 JST")
+    assert fields[4] == "閉庁日は休み"
+
+    removed = renkei(db_url, "schedule", "remove", "evening")
+    assert removed.output == "evening を削除しました\n"
+    assert [s.id for s in list_schedules(db)] == [f"run:{PROCEDURE}"]
+
+
+@pytest.mark.parametrize("command", ["pause", "resume", "remove", "run-now"])
+def test_unknown_schedule_id_is_one_line(db_url: str, command: str) -> None:
+    result = renkei(db_url, "schedule", command, "run:nothing")
+    assert result.exit_code == 1
+    assert result.output == "Error: スケジュール 'run:nothing' はありません\n"
+
+
+def test_unknown_procedure_and_duplicate_id_are_refused(db_url: str, db: Database) -> None:
+    unknown = renkei(db_url, "schedule", "add", "-p", "kaigo", "--cron", WEEKDAYS_8AM)
+    assert unknown.exit_code == 1
+    assert "手続 'kaigo' のレシピがありません（" in unknown.output
+    assert list_schedules(db) == []
+
+    assert renkei(db_url, "schedule", "add", "-p", PROCEDURE, "--cron", WEEKDAYS_8AM).exit_code == 0
+    again = renkei(db_url, "schedule", "add", "-p", PROCEDURE, "--cron", "0 9 * * *")
+    assert again.exit_code == 1
+    assert f"スケジュール 'run:{PROCEDURE}' は既にあります" in again.output
+    assert get_schedule(db, f"run:{PROCEDURE}").cron == WEEKDAYS_8AM
+
+
+# --- closed days, in Japan time -------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("day", "closed"),
+    ("day", "reason"),
     [
-        pytest.param(date(2026, 11, 23), True, id="勤労感謝の日"),
-        pytest.param(date(2026, 11, 25), False, id="wednesday"),
-        pytest.param(date(2026, 11, 28), True, id="saturday"),
-        pytest.param(date(2026, 11, 29), True, id="sunday"),
-        pytest.param(date(2026, 12, 28), False, id="仕事納め"),
-        pytest.param(date(2026, 12, 29), True, id="年末-first"),
-        pytest.param(date(2026, 12, 30), True, id="年末"),
-        pytest.param(date(2027, 1, 1), True, id="元日"),
-        pytest.param(date(2027, 1, 3), True, id="年始-last"),
-        pytest.param(date(2027, 1, 4), False, id="仕事始め-monday"),
-        pytest.param(date(2027, 1, 11), True, id="成人の日"),
+        pytest.param(
+            date(2026, 11, 23), "2026-11-23 は祝日（勤労感謝の日）の閉庁日です", id="祝日"
+        ),
+        pytest.param(date(2026, 11, 25), None, id="wednesday"),
+        pytest.param(date(2026, 11, 28), "2026-11-28 は土曜日の閉庁日です", id="saturday"),
+        pytest.param(date(2026, 11, 29), "2026-11-29 は日曜日の閉庁日です", id="sunday"),
+        pytest.param(date(2026, 12, 28), None, id="仕事納め"),
+        pytest.param(date(2026, 12, 29), "2026-12-29 は年末年始の閉庁日です", id="年末-first"),
+        pytest.param(date(2027, 1, 1), "2027-01-01 は年末年始の閉庁日です", id="元日"),
+        pytest.param(date(2027, 1, 3), "2027-01-03 は年末年始の閉庁日です", id="年始-last"),
+        pytest.param(date(2027, 1, 4), None, id="仕事始め-monday"),
+        pytest.param(date(2027, 1, 11), "2027-01-11 は祝日（成人の日）の閉庁日です", id="成人の日"),
     ],
 )
-def test_is_closed_day(day: date, closed: bool) -> None:
-    assert is_closed_day(day) is closed
+def test_closed_day_reason(db: Database, day: date, reason: str | None) -> None:
+    assert closed_day_reason(db, day) == reason
 
 
-# --- the run lock ---------------------------------------------------------------------
+def test_the_municipalitys_own_closed_days(db_url: str, db: Database) -> None:
+    added = renkei(db_url, "calendar", "closed", "add", "2026-12-28", "--note", "庁舎点検")
+    assert added.output == "2026-12-28 を閉庁日に追加しました\n"
+    assert closed_day_reason(db, date(2026, 12, 28)) == "2026-12-28 は閉庁日（庁舎点検）です"
+    assert renkei(db_url, "calendar", "closed", "list").output == "2026-12-28（月）\t庁舎点検\n"
+
+    assert renkei(db_url, "calendar", "closed", "remove", "2026-12-28").exit_code == 0
+    assert closed_day_reason(db, date(2026, 12, 28)) is None
+    again = renkei(db_url, "calendar", "closed", "remove", "2026-12-28")
+    assert again.exit_code == 1
+    assert "2026-12-28 は独自の閉庁日に登録されていません" in again.output
+    bad = renkei(db_url, "calendar", "closed", "add", "12/28")
+    assert bad.output == "Error: 日付 '12/28' は 2026-12-28 の形で指定してください\n"
 
 
-@pytest.fixture
-def database(db_url: str) -> Iterator[Database]:
-    db = Database(db_url)
-    yield db
-    db.dispose()
+@pytest.mark.parametrize(
+    ("utc", "reason"),
+    [
+        # Monday 08:00 JST is Sunday 23:00 UTC: open, though the UTC date is a Sunday
+        pytest.param(datetime(2026, 12, 6, 23, 0, tzinfo=UTC), None, id="monday-8am-jst"),
+        # Saturday 08:00 JST is Friday 23:00 UTC: closed, though the UTC date is a Friday
+        pytest.param(
+            datetime(2026, 12, 4, 23, 0, tzinfo=UTC), "2026-12-05 は土曜日の閉庁日です", id="sat"
+        ),
+        # 12/29 00:30 JST is 12/28 15:30 UTC
+        pytest.param(
+            datetime(2026, 12, 28, 15, 30), "2026-12-29 は年末年始の閉庁日です", id="naive-utc"
+        ),
+    ],
+)
+def test_closed_days_are_decided_on_the_jst_date(
+    db: Database, utc: datetime, reason: str | None
+) -> None:
+    assert closed_reason_at(db, utc) == reason
 
 
-@pytest.fixture
-def no_browser_settings(db_url: str, tmp_path: Path) -> Settings:
-    """Settings whose Chromium does not exist: a run that gets as far as the browser fails."""
-    return Settings(
-        db_url=db_url,
-        chromium=str(tmp_path / "no-such-chromium"),
-        out_root=tmp_path / "runs",
-        core_url="http://127.0.0.1:9",
+# --- online windows -------------------------------------------------------------------
+
+
+def test_online_window_reason(db: Database) -> None:
+    set_window(db, "kosodate", time(8, 30), time(21, 0))
+    at = lambda h, m: datetime(2026, 12, 1, h, m, tzinfo=JST)  # noqa: E731
+
+    assert window_reason(db, "kosodate", at(8, 30)) is None
+    assert window_reason(db, "kosodate", at(20, 59)) is None
+    closed = "基幹システム kosodate の稼働時間（08:30–21:00）外です"
+    assert window_reason(db, "kosodate", at(8, 29)) == closed
+    assert window_reason(db, "kosodate", at(21, 0)) == closed
+    assert window_reason(db, "kosodate", at(20, 0), timedelta(minutes=60)) is None
+    late = window_reason(db, "kosodate", at(20, 45), timedelta(minutes=30))
+    assert late == (
+        "基幹システム kosodate の稼働時間（08:30–21:00）の終了まで 30 分ないため開始しません"
+        "（現在 20:45 JST）"
+    )
+    assert window_reason(db, "boshi", at(3, 0)) is None  # no window: always open
+    # a UTC moment is judged in JST: 23:40 UTC is 08:40 JST the next morning
+    assert window_reason(db, "kosodate", datetime(2026, 12, 1, 23, 40, tzinfo=UTC)) is None
+
+
+def test_an_overnight_window(db: Database) -> None:
+    set_window(db, "kaigo", *parse_window("22:00-06:00"))
+    at = lambda d, h: datetime(2026, 12, d, h, 0, tzinfo=JST)  # noqa: E731
+    assert window_reason(db, "kaigo", at(1, 23)) is None
+    assert window_reason(db, "kaigo", at(2, 5)) is None
+    assert (
+        window_reason(db, "kaigo", at(2, 12))
+        == "基幹システム kaigo の稼働時間（22:00–06:00）外です"
     )
 
 
-def test_run_is_skipped_while_another_run_holds_the_lock(
-    database: Database, no_browser_settings: Settings
-) -> None:
-    seed(database, 1, None, problems=False)
-    other = RunLock(database, f"run:{PROCEDURE}", "other-host:4242", timedelta(hours=1))
-    assert other.acquire()
-
-    result = run_once(no_browser_settings, PROCEDURE, exclusive=True)
-
-    assert result.skipped_reason is not None
-    assert "other-host:4242" in result.skipped_reason
-    assert result.items == []
-    assert other.holder_now() == "other-host:4242"  # still theirs
-    with database.session() as s:
-        [app] = s.query(ApplicationRow).all()
-        assert app.status == "resolved"
-        assert s.query(AttemptRow).count() == 0
-    assert not no_browser_settings.out_root.exists() or not any(
-        no_browser_settings.out_root.iterdir()
+def test_cli_windows(db_url: str, db: Database) -> None:
+    assert renkei(db_url, "calendar", "window", "list").output.startswith(
+        "稼働時間の設定はありません"
     )
+    result = renkei(db_url, "calendar", "window", "set", "kosodate", "08:30-21:00")
+    assert result.output == "基幹システム kosodate の稼働時間を 08:30–21:00 にしました\n"
+    assert renkei(db_url, "calendar", "window", "list").output == "kosodate\t08:30–21:00\n"
+    night = datetime(2026, 12, 1, 22, 0, tzinfo=JST)
+    assert window_reason(db, "kosodate", night) is not None
+
+    unknown = renkei(db_url, "calendar", "window", "set", "jukyo", "08:30-21:00")
+    assert unknown.output == "Error: 基幹システム 'jukyo' はありません（boshi、kaigo、kosodate）\n"
+    bad = renkei(db_url, "calendar", "window", "set", "kosodate", "8時半から")
+    assert bad.output == "Error: 稼働時間 '8時半から' は 08:30-21:00 の形で指定してください\n"
+
+    cleared = renkei(db_url, "calendar", "window", "clear", "kosodate")
+    assert cleared.exit_code == 0
+    assert window_reason(db, "kosodate", night) is None
+    assert renkei(db_url, "calendar", "window", "clear", "kosodate").exit_code == 1
 
 
-def test_without_the_lock_the_same_run_reaches_the_browser(
-    database: Database, no_browser_settings: Settings
-) -> None:
-    """The control for the test above: these settings really fail at the browser."""
-    seed(database, 1, None, problems=False)
-
-    with pytest.raises(RenkeiError, match="Chromium が見つかりません"):
-        run_once(no_browser_settings, PROCEDURE, exclusive=True)
-
-    lock = RunLock(database, f"run:{PROCEDURE}", "me", timedelta(hours=1))
-    assert lock.holder_now() is None  # a failed run frees the lock
-    with database.session() as s:
-        [app] = s.query(ApplicationRow).all()
-        assert app.status == "resolved"  # and gives the application back
-        assert app.acquired_by is None
+def test_a_closed_day_added_twice_keeps_one_row_with_the_new_note(db: Database) -> None:
+    add_closed_day(db, date(2026, 12, 28), "庁舎点検")
+    add_closed_day(db, date(2026, 12, 28), "停電")
+    assert closed_day_reason(db, date(2026, 12, 28)) == "2026-12-28 は閉庁日（停電）です"

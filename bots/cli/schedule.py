@@ -1,14 +1,29 @@
-"""``renkei schedule …``: the schedules staff keep in the management database.
+"""``renkei schedule …``, ``renkei calendar …`` and ``renkei scheduler``.
 
+The schedules and calendars are rows of the management database, changed through
+:mod:`bots.scheduling.store` and :mod:`bots.scheduling.calendar` (the same functions a
+web console will call); ``renkei scheduler`` is the service that fires them. No command
+here other than ``scheduler`` ever runs a procedure, and ``list`` commands change nothing.
 Registered on the main group by :mod:`bots.cli.main`; kept apart because the scheduler
 service and its commands are one idea.
 """
 
 from __future__ import annotations
 
+import getpass
+import sys
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+
 import click
+from loguru import logger
 
 from bots.config import Settings
+from bots.queue.db import Database
+
+T = TypeVar("T")
+_WEEKDAYS = "月火水木金土日"
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -16,56 +31,314 @@ def _settings(ctx: click.Context) -> Settings:
     return settings
 
 
+def _db(ctx: click.Context) -> Database:
+    return Database(_settings(ctx).db_url)
+
+
+def _who() -> str | None:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in a bare container
+        return None
+
+
+def _jst(at: datetime) -> str:
+    """A moment as people read it: 2026-12-07（月）08:00:00 JST."""
+    from bots.scheduling.calendar import jst
+
+    local = jst(at)
+    return f"{local:%Y-%m-%d}（{_WEEKDAYS[local.weekday()]}）{local:%H:%M:%S} JST"
+
+
+def _operator(action: Callable[[], T]) -> T:
+    """Run a store function; an operator's mistake becomes one Japanese line, no traceback."""
+    from bots.scheduling.store import ScheduleError
+
+    try:
+        return action()
+    except ScheduleError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+# -- schedule ---------------------------------------------------------------------------
+
+
 @click.group()
 def schedule() -> None:
-    """Scheduled runs (stored in the management database)."""
+    """スケジュール実行の管理（管理データベースに保存）/ Scheduled runs, stored in the database.
+
+    The schedules are fired only by the service `renkei scheduler`; these commands change
+    or read the rows, they never run a procedure themselves.
+    """
 
 
 @schedule.command("add")
-@click.option("--procedure", "-p", help="Procedure to run (default: all).")
-@click.option("--cron", required=True, help='Crontab line in Japan time, e.g. "0 8 * * 1-5".')
-@click.option("--id", "job_id", help="Job id (default run:<procedure>).")
-@click.option("--on-holidays", is_flag=True, help="Also run on weekends, holidays and 年末年始.")
+@click.option("--procedure", "-p", help="実行する手続（省略時は全手続）/ Procedure (default: all).")
+@click.option(
+    "--cron",
+    required=True,
+    help='日本時間の cron 式 / Crontab line in Japan time, e.g. "0 18 * * 1-5" '
+    '(a 6th leading field is seconds: "*/10 * * * * *").',
+)
+@click.option(
+    "--id", "schedule_id", help="スケジュール ID / Schedule id (default run:<procedure>)."
+)
+@click.option(
+    "--on-closed-days",
+    is_flag=True,
+    help="閉庁日（土日・祝日・年末年始・独自の閉庁日）も実行 / Also run on closed days.",
+)
 @click.pass_context
 def schedule_add(
-    ctx: click.Context, procedure: str | None, cron: str, job_id: str | None, on_holidays: bool
+    ctx: click.Context,
+    procedure: str | None,
+    cron: str,
+    schedule_id: str | None,
+    on_closed_days: bool,
 ) -> None:
-    from bots.scheduling import add_schedule
+    """スケジュールを追加 / Add a schedule (it fires from its next slot on)."""
+    from bots.scheduling.store import add_schedule
     from bots.service import load_recipes
 
     settings = _settings(ctx)
-    if procedure and procedure not in load_recipes(settings):
-        raise click.ClickException(f"手続 '{procedure}' のレシピがありません")
-    try:
-        job = add_schedule(
-            settings.db_url, procedure, cron, job_id=job_id, skip_holidays=not on_holidays
+    procedures = load_recipes(settings) if procedure else None
+    sched = _operator(
+        lambda: add_schedule(
+            _db(ctx),
+            procedure,
+            cron,
+            schedule_id=schedule_id,
+            on_closed_days=on_closed_days,
+            procedures=procedures,
+            by=_who(),
         )
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"{job.id}: {job.cron}  次回 {job.next_run}")
+    )
+    nxt = _jst(sched.next_run) if sched.next_run else "なし"
+    click.echo(f"{sched.id}: {sched.cron} を追加しました  次回 {nxt}")
 
 
 @schedule.command("list")
 @click.pass_context
 def schedule_list(ctx: click.Context) -> None:
-    from bots.scheduling import list_schedules
+    """スケジュールの一覧（次回・前回の実行）/ List schedules; reads only, changes nothing."""
+    from bots.scheduling.store import list_schedules
 
-    jobs = list_schedules(_settings(ctx).db_url)
-    if not jobs:
+    schedules = list_schedules(_db(ctx))
+    if not schedules:
         click.echo("スケジュールはありません")
-    for job in jobs:
-        holidays = "閉庁日は休み" if job.skip_holidays else "毎日"
-        click.echo(
-            f"{job.id}\t{job.cron}\t{job.procedure or 'all'}\t次回 {job.next_run}\t{holidays}"
-        )
+    for s in schedules:
+        days = "閉庁日も実行" if s.on_closed_days else "閉庁日は休み"
+        state = "一時停止中" if s.paused else f"次回 {_jst(s.next_run) if s.next_run else 'なし'}"
+        pending = "  今すぐ実行を依頼済み" if s.run_now_pending else ""
+        click.echo(f"{s.id}\t{s.cron}\t手続 {s.procedure or '全手続'}\t{state}\t{days}{pending}")
+        if s.last_fire is not None:
+            f = s.last_fire
+            kind = "（今すぐ実行）" if f.kind == "run-now" else ""
+            run = f"  実行ID {f.run_id}" if f.run_id else ""
+            reason = f"  {f.reason}" if f.reason else ""
+            click.echo(f"\t前回 {_jst(f.slot)}{kind} {f.outcome}{reason}{run}")
+
+
+@schedule.command("pause")
+@click.argument("schedule_id")
+@click.pass_context
+def schedule_pause(ctx: click.Context, schedule_id: str) -> None:
+    """一時停止 / Pause: no slot fires until resumed."""
+    from bots.scheduling.store import pause_schedule
+
+    _operator(lambda: pause_schedule(_db(ctx), schedule_id))
+    click.echo(f"{schedule_id} を一時停止しました")
+
+
+@schedule.command("resume")
+@click.argument("schedule_id")
+@click.pass_context
+def schedule_resume(ctx: click.Context, schedule_id: str) -> None:
+    """再開 / Resume from now on (slots passed while paused are not made up)."""
+    from bots.scheduling.store import get_schedule, resume_schedule
+
+    db = _db(ctx)
+    _operator(lambda: resume_schedule(db, schedule_id))
+    sched = get_schedule(db, schedule_id)
+    nxt = _jst(sched.next_run) if sched.next_run else "なし"
+    click.echo(f"{schedule_id} を再開しました  次回 {nxt}")
 
 
 @schedule.command("remove")
-@click.argument("job_id")
+@click.argument("schedule_id")
 @click.pass_context
-def schedule_remove(ctx: click.Context, job_id: str) -> None:
-    from bots.scheduling import remove_schedule
+def schedule_remove(ctx: click.Context, schedule_id: str) -> None:
+    """削除 / Remove (the record of its past runs stays)."""
+    from bots.scheduling.store import remove_schedule
 
-    if not remove_schedule(_settings(ctx).db_url, job_id):
-        raise click.ClickException(f"スケジュール '{job_id}' はありません")
-    click.echo(f"{job_id} を削除しました")
+    _operator(lambda: remove_schedule(_db(ctx), schedule_id))
+    click.echo(f"{schedule_id} を削除しました")
+
+
+@schedule.command("run-now")
+@click.argument("schedule_id")
+@click.pass_context
+def schedule_run_now(ctx: click.Context, schedule_id: str) -> None:
+    """今すぐ 1 回実行を依頼 / Ask the scheduler service to run it once now."""
+    from bots.scheduling.store import request_run_now
+
+    at = _operator(lambda: request_run_now(_db(ctx), schedule_id))
+    click.echo(
+        f"{schedule_id} の実行を依頼しました（{_jst(at)}）。"
+        "スケジューラ（renkei scheduler）が数秒以内に実行します"
+    )
+
+
+# -- calendar ---------------------------------------------------------------------------
+
+
+@click.group()
+def calendar() -> None:
+    """閉庁日と基幹システムの稼働時間 / Closed days and the core systems' online windows.
+
+    Weekends, 祝日 and 年末年始 (12/29–1/3) are closed days without being listed; add the
+    municipality's own with `calendar closed add`. All dates and times are Japan time.
+    """
+
+
+@calendar.group("closed")
+def closed() -> None:
+    """独自の閉庁日 / The municipality's extra closed days."""
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise click.ClickException(f"日付 '{text}' は 2026-12-28 の形で指定してください") from exc
+
+
+@closed.command("add")
+@click.argument("day")
+@click.option("--note", help="理由 / Why, e.g. 庁舎点検.")
+@click.pass_context
+def closed_add(ctx: click.Context, day: str, note: str | None) -> None:
+    """閉庁日を追加 / Add a closed day (YYYY-MM-DD)."""
+    from bots.scheduling.calendar import add_closed_day, fixed_closed_reason
+
+    the_day = _day(day)
+    add_closed_day(_db(ctx), the_day, note, _who())
+    already = fixed_closed_reason(the_day)
+    click.echo(
+        f"{the_day.isoformat()} を閉庁日に追加しました" + (f"（{already}）" if already else "")
+    )
+
+
+@closed.command("remove")
+@click.argument("day")
+@click.pass_context
+def closed_remove(ctx: click.Context, day: str) -> None:
+    """閉庁日を削除 / Remove an extra closed day."""
+    from bots.scheduling.calendar import remove_closed_day
+
+    the_day = _day(day)
+    if not remove_closed_day(_db(ctx), the_day):
+        raise click.ClickException(f"{the_day.isoformat()} は独自の閉庁日に登録されていません")
+    click.echo(f"{the_day.isoformat()} を閉庁日から削除しました")
+
+
+@closed.command("list")
+@click.pass_context
+def closed_list(ctx: click.Context) -> None:
+    """独自の閉庁日の一覧 / List the extra closed days."""
+    from bots.scheduling.calendar import list_closed_days
+
+    days = list_closed_days(_db(ctx))
+    if not days:
+        click.echo("独自の閉庁日はありません（土日・祝日・年末年始は登録なしで閉庁日です）")
+    for d in days:
+        click.echo(f"{d.day.isoformat()}（{_WEEKDAYS[d.day.weekday()]}）\t{d.note or ''}")
+
+
+@calendar.group("window")
+def window() -> None:
+    """基幹システムの稼働時間（日本時間）/ Online windows of the core subsystems (JST)."""
+
+
+def _known_system(ctx: click.Context, system: str) -> None:
+    from bots.service import load_recipes
+
+    systems = {r.system for r in load_recipes(_settings(ctx)).values()}
+    if system not in systems:
+        raise click.ClickException(
+            f"基幹システム '{system}' はありません（{'、'.join(sorted(systems))}）"
+        )
+
+
+@window.command("set")
+@click.argument("system")
+@click.argument("hours")
+@click.pass_context
+def window_set(ctx: click.Context, system: str, hours: str) -> None:
+    """稼働時間を設定 / Set a window, e.g. `window set kosodate 08:30-21:00`."""
+    from bots.scheduling.calendar import OnlineWindow, parse_window, set_window
+
+    _known_system(ctx, system)
+    try:
+        opens, closes = parse_window(hours)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    set_window(_db(ctx), system, opens, closes, _who())
+    label = OnlineWindow(system, opens, closes).label()
+    click.echo(f"基幹システム {system} の稼働時間を {label} にしました")
+
+
+@window.command("list")
+@click.pass_context
+def window_list(ctx: click.Context) -> None:
+    """稼働時間の一覧 / List the windows (a system without one is always open)."""
+    from bots.scheduling.calendar import list_windows
+
+    windows = list_windows(_db(ctx))
+    if not windows:
+        click.echo("稼働時間の設定はありません（どの基幹システムも常時稼働として扱います）")
+    for w in windows:
+        click.echo(f"{w.system}\t{w.label()}")
+
+
+@window.command("clear")
+@click.argument("system")
+@click.pass_context
+def window_clear(ctx: click.Context, system: str) -> None:
+    """稼働時間の設定を削除（常時稼働）/ Clear a window: always open."""
+    from bots.scheduling.calendar import clear_window
+
+    if not clear_window(_db(ctx), system):
+        raise click.ClickException(f"基幹システム {system} に稼働時間の設定はありません")
+    click.echo(f"基幹システム {system} の稼働時間の設定を削除しました（常時稼働）")
+
+
+# -- the service ------------------------------------------------------------------------
+
+
+@click.command("scheduler")
+@click.option(
+    "--poll",
+    type=click.FloatRange(0.2, 60),
+    default=2.0,
+    show_default=True,
+    help="スケジュールを読み直す間隔（秒）/ Seconds between looks at the schedule rows.",
+)
+@click.pass_context
+def scheduler(ctx: click.Context, poll: float) -> None:
+    """スケジューラサービス（常駐）/ The scheduler service: fires the schedules.
+
+    Runs until SIGTERM or Ctrl-C, letting a run in progress finish. Run one per machine
+    (under systemd); several on one database never fire a slot twice.
+    """
+    from bots.scheduling.service import serve
+
+    parent = ctx.parent.params if ctx.parent else {}
+    logger.remove()
+    logger.add(
+        sys.stderr,
+        level="DEBUG" if parent.get("verbose") else "INFO",
+        filter=lambda r: "audit" not in r["extra"],
+        diagnose=False,  # a traceback in the journal must not show variables' values
+    )
+    serve(_settings(ctx), poll=timedelta(seconds=poll))

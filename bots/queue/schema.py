@@ -3,8 +3,9 @@
 ``applications`` stands for the 申請管理システム's table: staff set the status up to
 ``resolved``; the bot only moves it on from there and writes back the outcome (受付番号,
 keyed time, reason). ``attempts`` keeps one row per try, separate from the business key,
-so an auditor sees every attempt and who made it. APScheduler's job table lives in the
-same database (created by APScheduler itself). ``core_sessions`` holds the licence slots
+so an auditor sees every attempt and who made it. ``schedules``, ``schedule_fires``,
+``closed_days`` and ``online_windows`` are the scheduler service's (:mod:`bots.scheduling`):
+the schedules staff keep, every slot fired once, the calendar. ``core_sessions`` holds the licence slots
 of each core system (:class:`bots.queue.slots.SessionSlots`). ``import_rejections`` keeps
 every row ``renkei import`` refused, so a refused row is on record, not only on a screen.
 
@@ -14,10 +15,22 @@ zone`` on PostgreSQL, as SQLite has no time zones), JSON is ``JSONB`` on Postgre
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -115,3 +128,74 @@ class ImportRejectionRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     imported_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     by: Mapped[str] = mapped_column(String(120))
+
+
+class ScheduleRow(Base):
+    """A schedule staff keep (``renkei schedule add``); only the scheduler service fires it.
+
+    ``last_slot`` is the last cron slot the service fired (naive UTC): the next fire is
+    computed from it, so slots missed while no service ran are coalesced into one run.
+    ``active_since`` (creation or the last resume) bounds it from below, so slots that
+    passed while the schedule was paused are not run on resume. ``run_now_at`` is a pending
+    ``run-now`` request (its time is the slot of that run).
+    """
+
+    __tablename__ = "schedules"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    procedure: Mapped[str | None] = mapped_column(String(64))
+    cron: Mapped[str] = mapped_column(String(120))
+    on_closed_days: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str | None] = mapped_column(String(120))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    active_since: Mapped[datetime] = mapped_column(DateTime)
+    last_slot: Mapped[datetime | None] = mapped_column(DateTime)
+    run_now_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ScheduleFireRow(Base):
+    """One fired slot of a schedule: inserted before the run, so a slot runs only once.
+
+    The unique (schedule_id, slot) key is the slot lock between scheduler services on one
+    database; ``outcome`` and ``reason`` say what came of it (ran, closed day, skipped…).
+    """
+
+    __tablename__ = "schedule_fires"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    schedule_id: Mapped[str] = mapped_column(String(120), index=True)
+    slot: Mapped[datetime] = mapped_column(DateTime)
+    kind: Mapped[str] = mapped_column(String(20))  # cron | run-now
+    fired_by: Mapped[str] = mapped_column(String(120))
+    fired_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("schedule_id", "slot", name="uq_schedule_fires_slot"),)
+
+
+class ClosedDayRow(Base):
+    """A day the municipality's office is closed beyond weekends, 祝日 and 年末年始."""
+
+    __tablename__ = "closed_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    added_by: Mapped[str | None] = mapped_column(String(120))
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class OnlineWindowRow(Base):
+    """The hours (JST) a core subsystem accepts online work; no row means always open."""
+
+    __tablename__ = "online_windows"
+
+    system: Mapped[str] = mapped_column(String(64), primary_key=True)
+    opens: Mapped[time] = mapped_column(Time)
+    closes: Mapped[time] = mapped_column(Time)
+    updated_by: Mapped[str | None] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
