@@ -154,9 +154,12 @@ class Bench:
 
     # -- (a) the bot ----------------------------------------------------------------
 
-    def bot(self, db_url: str, limit: int | None) -> Measured:
+    def bot(self, db_url: str, limit: int | None, *, parallel: bool = False) -> Measured:
+        """One ``renkei run`` process; ``parallel`` for the extra runners of one queue (without
+        it the run lock of the procedure lets only the first of them work)."""
         runs = self.work / f"runs-{next(_RUN_NUMBERS):02d}"  # one per process: its run alone
         cmd = [RENKEI, "run", "-p", PROCEDURE] + (["--limit", str(limit)] if limit else [])
+        cmd += ["--parallel"] if parallel else []
         wall, mem = run_measured(cmd, self.env(db_url) | {"RENKEI_OUT": str(runs)})
         (run_dir,) = runs.iterdir()
         return bot_times(run_dir / "audit.jsonl", wall, mem)
@@ -287,7 +290,7 @@ def with_latency(
         seed(db, k * per_session, bench.settings.core_url, problems=False)
         db.dispose()
         with ThreadPoolExecutor(k) as pool:  # k runner processes at once
-            results = list(pool.map(partial(bench.bot, db_url), [None] * k))
+            results = list(pool.map(partial(bench.bot, db_url, parallel=True), [None] * k))
         throughput = steady_throughput(results)
         base = base or throughput or 1.0
         out["runs"][str(k)] = {

@@ -9,7 +9,25 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+#: The zone of every time shown to people (reports, summaries, lists), whatever the
+#: host's zone: staff and auditors read Japan time. Stored times stay naive UTC.
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def jst(moment: datetime) -> datetime:
+    """``moment`` in Japan time; a naive value is taken as UTC (as the database stores it)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(JST)
+
+
+def jst_text(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """``moment`` as staff read it: Japan time with the zone named; "—" when unknown."""
+    return "—" if moment is None else f"{jst(moment):{fmt}} JST"
 
 
 def _project_root() -> Path:
@@ -18,8 +36,38 @@ def _project_root() -> Path:
     return here if (here / "recipes").is_dir() else Path.cwd()
 
 
+def default_data_dir() -> Path:
+    """``var/`` of the checkout (or of the working folder): the default database, run
+    folders and audit logs live there, and it is the one folder renkei creates itself."""
+    return _project_root() / "var"
+
+
 def _env(name: str, default: str) -> str:
     return os.environ.get(name) or default
+
+
+def _int_env(name: str, default: int, minimum: int) -> int:
+    """An integer setting, or a ValueError naming it (the CLI shows it, no traceback)."""
+    raw = _env(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} は整数で指定してください（{raw!r}）") from None
+    if value < minimum:
+        raise ValueError(f"{name} は {minimum} 以上で指定してください（{value}）")
+    return value
+
+
+def _float_env(name: str, default: float) -> float:
+    """A number of seconds (0 or more), or a ValueError naming the setting."""
+    raw = _env(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} は秒数で指定してください（{raw!r}）") from None
+    if value < 0:
+        raise ValueError(f"{name} は 0 以上で指定してください（{value}）")
+    return value
 
 
 #: Debian's Chromium, and its old headless shell: the same engine without a window
@@ -58,6 +106,13 @@ class Settings:
     # Look every application up in the core system before typing ("always"), or only those
     # a previous attempt may have registered ("when-needed"): see bots/engine/runner.py.
     verify: str = field(default_factory=lambda: _env("RENKEI_VERIFY", "when-needed"))
+    # Attempts per application before it goes to a person (要確認): see bots/queue/sql.py.
+    max_attempts: int = field(default_factory=lambda: _int_env("RENKEI_MAX_ATTEMPTS", 5, 1))
+    # A subsystem stops claiming when its online window closes within this many seconds:
+    # an application started then would be cut off mid-entry by the core system.
+    window_margin_s: float = field(
+        default_factory=lambda: _float_env("RENKEI_WINDOW_MARGIN_S", 300.0)
+    )
 
     def __post_init__(self) -> None:
         if self.verify not in ("when-needed", "always"):

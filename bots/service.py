@@ -2,31 +2,99 @@
 
 Kept apart from the engine so that the engine knows nothing of settings files, locks or
 reports, and the CLI and the scheduler cannot drift apart in what "a run" means.
+
+Around the engine a run does four things the engine must not decide alone:
+
+* it loads every recipe that loads, and reports each broken file instead of refusing
+  to run the procedures whose recipes are fine;
+* it takes one run lock per procedure (``run:<procedure>``), so that an all-procedures
+  run and a one-procedure run never work the same procedure at once — unless the run
+  joins as an extra runner (``exclusive=False``: the queue's leases keep runners apart);
+* it starts no subsystem outside its online window, and stops claiming for one whose
+  window closes within ``Settings.window_margin_s``;
+* it tells in one exit code (:func:`exit_code`) what staff and monitoring must know.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from enum import IntEnum
+from pathlib import Path
 
 from loguru import logger
 
 from bots.audit.report import summary_dict, write_report
 from bots.config import Settings
+from bots.contracts import OutcomeKind
 from bots.drivers.playwright_web import Credentials
 from bots.engine.results import ItemResult, RunResult
 from bots.engine.runner import Engine, EngineSettings, new_run_id, runner_name
+from bots.errors import RecipeError
 from bots.queue.db import Database
 from bots.queue.schema import RunRow
 from bots.queue.slots import SessionSlots
 from bots.queue.sql import RunLock, SqlWorkQueue
-from bots.recipe.model import Recipe, load_all
+from bots.recipe.model import Recipe, load_all, load_each
+from bots.scheduling.calendar import window_reason
 
 RUN_LOCK_LEASE = timedelta(minutes=15)
 
 
+class ExitCode(IntEnum):
+    """What ``renkei run`` tells cron and monitoring; docs/operations.md explains each.
+
+    When several apply, the smallest of 3–7 is returned: the one to act on first.
+    """
+
+    OK = 0  # everything claimable was handled (also: nothing to do)
+    OPERATOR_ERROR = 1  # could not start: database unusable, unknown procedure, a setting
+    USAGE = 2  # click's own: an unknown option or a missing argument
+    STOPPED = 3  # a subsystem was stopped (screen changed, log-in refused): IT must look
+    RECIPE_BROKEN = 4  # a recipe file does not load: its procedure was not run
+    PAUSED = 5  # core unreachable, 503, licences: applications wait for the next run
+    LOCKED = 6  # another run holds a procedure's lock: that procedure was not run here
+    OUTSIDE_WINDOW = 7  # a subsystem's online window is closed (or closes within the margin)
+
+
+@dataclass
+class ServiceRunResult(RunResult):
+    """The engine's result, with what the service decided around it."""
+
+    locked: dict[str, str] = field(default_factory=dict)  # procedure → who holds its lock
+    broken: dict[str, str] = field(default_factory=dict)  # recipe file → located error
+    outside_window: dict[str, str] = field(default_factory=dict)  # system → reason
+
+    @classmethod
+    def of(cls, result: RunResult) -> ServiceRunResult:
+        return cls(**{f.name: getattr(result, f.name) for f in fields(RunResult)})
+
+
+def exit_code(result: RunResult) -> ExitCode:
+    """The exit code of a finished (or skipped) run: see :class:`ExitCode`."""
+    extra = result if isinstance(result, ServiceRunResult) else ServiceRunResult.of(result)
+    windowed = set(extra.outside_window)
+    retried = any(i.outcome == OutcomeKind.RETRY for i in result.items)
+    codes = [
+        (bool(result.stopped), ExitCode.STOPPED),
+        (bool(extra.broken), ExitCode.RECIPE_BROKEN),
+        (bool(set(result.paused) - windowed) or retried, ExitCode.PAUSED),
+        (bool(extra.locked) or bool(result.skipped_reason), ExitCode.LOCKED),
+        (bool(windowed), ExitCode.OUTSIDE_WINDOW),
+    ]
+    return next((code for hit, code in codes if hit), ExitCode.OK)
+
+
 def load_recipes(settings: Settings) -> dict[str, Recipe]:
+    """Every recipe, or the first error: for commands that need all of them to be right."""
     return load_all(settings.recipes_dir, settings.selectors_dir, settings.root)
+
+
+def load_recipes_each(settings: Settings) -> tuple[dict[str, Recipe], dict[Path, RecipeError]]:
+    """The recipes that load, and each broken file's error (see :func:`load_each`)."""
+    return load_each(settings.recipes_dir, settings.selectors_dir, settings.root)
 
 
 def engine_settings(settings: Settings) -> EngineSettings:
@@ -44,6 +112,92 @@ def engine_settings(settings: Settings) -> EngineSettings:
     )
 
 
+def _in_scope(
+    settings: Settings, procedure: str | None
+) -> tuple[dict[str, Recipe], dict[str, str]]:
+    """The recipes this run may work, and the broken files it must report.
+
+    A run of one procedure whose own recipe is broken fails with that recipe's error; an
+    unknown procedure fails naming the procedures there are.
+    """
+    recipes, errors = load_recipes_each(settings)
+    broken = {str(path): str(exc) for path, exc in errors.items()}
+    for path, exc in errors.items():
+        logger.error("レシピを読み込めないため、この手続は実行しません: {}", exc)
+        if procedure is not None and path.stem == procedure:
+            raise exc
+    if procedure is None:
+        return recipes, broken
+    if procedure not in recipes:
+        also = f"。読み込めないレシピ: {'; '.join(broken.values())}" if broken else ""
+        raise KeyError(
+            f"手続 '{procedure}' のレシピがありません（{', '.join(sorted(recipes))}）{also}"
+        )
+    return {procedure: recipes[procedure]}, {}
+
+
+@dataclass
+class _Locks:
+    """The run locks of the procedures this run works (none when it joins another run)."""
+
+    held: list[RunLock] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)  # procedure → holder
+
+    def refresh(self) -> None:
+        for lock in self.held:
+            lock.refresh()
+
+
+@contextmanager
+def _run_locks(
+    db: Database, procedures: list[str], runner: str, *, exclusive: bool
+) -> Iterator[_Locks]:
+    """Take each procedure's lock that is free; release them all at the end."""
+    locks = _Locks()
+    try:
+        for procedure in procedures if exclusive else []:
+            lock = RunLock(db, f"run:{procedure}", runner, RUN_LOCK_LEASE)
+            if lock.acquire():
+                locks.held.append(lock)
+            else:
+                locks.refused[procedure] = lock.holder_now() or "不明な実行者"
+        yield locks
+    finally:
+        for lock in locks.held:
+            lock.release()
+
+
+def _windows(
+    db: Database, recipes: dict[str, Recipe], margin: timedelta, closed: dict[str, str]
+) -> tuple[dict[str, Recipe], Callable[[str], str | None]]:
+    """The recipes whose subsystem is online now, and the engine's gate before each claim.
+
+    Both record in ``closed`` why a subsystem was not (or no longer) worked.
+    """
+
+    def gate(system: str) -> str | None:
+        reason = window_reason(db, system, datetime.now(UTC), margin)
+        if reason is not None:
+            if system not in closed:
+                logger.warning("{}: 稼働時間のため、申請の取得を止めました: {}", system, reason)
+            closed[system] = reason
+        return reason
+
+    open_now = {p: r for p, r in recipes.items() if gate(r.system) is None}
+    return open_now, gate
+
+
+def _skipped(
+    settings: Settings, run_id: str, runner: str, procedure: str | None, why: str
+) -> ServiceRunResult:
+    result = ServiceRunResult(
+        run_id, runner, procedure, datetime.now().astimezone(), settings.out_root / run_id
+    )
+    result.skipped_reason = why
+    logger.warning(why)
+    return result
+
+
 def run_once(
     settings: Settings,
     procedure: str | None = None,
@@ -51,60 +205,68 @@ def run_once(
     limit: int | None = None,
     on_item: Callable[[ItemResult], None] | None = None,
     db: Database | None = None,
-    exclusive: bool = False,
-) -> RunResult:
-    """Run the bot once.
+    exclusive: bool = True,
+) -> ServiceRunResult:
+    """Run the bot once over ``procedure`` (or every procedure whose recipe loads).
 
-    Several runners may work the same queue at once (the lease keeps them apart). With
-    ``exclusive`` — the scheduler's runs — a run of the same scope still going anywhere
-    makes this one a no-op; its lock is refreshed after every application, so a runner
-    that died frees it within ``RUN_LOCK_LEASE``.
+    Each procedure's run lock is taken first; a procedure another run holds is left to
+    it (``locked``), and when that is every procedure the run does not start
+    (``skipped_reason``). With ``exclusive=False`` the run joins whatever runs are going
+    as one more runner. Locks are refreshed after every application, so a runner that
+    died frees them within ``RUN_LOCK_LEASE``.
     """
-    recipes = load_recipes(settings)
-    if procedure is not None and procedure not in recipes:
-        raise KeyError(f"手続 '{procedure}' のレシピがありません（{', '.join(sorted(recipes))}）")
+    recipes, broken = _in_scope(settings, procedure)
     db = db or Database(settings.db_url)
     run_id, runner = new_run_id(), runner_name()
-    lock = RunLock(db, f"run:{procedure or '*'}", runner, RUN_LOCK_LEASE) if exclusive else None
-    if lock is not None and not lock.acquire():
-        result = RunResult(
-            run_id, runner, procedure, datetime.now().astimezone(), settings.out_root / run_id
-        )
-        result.skipped_reason = (
-            f"前回の実行（{lock.holder_now()}）が継続中のため、開始しませんでした"
-        )
-        logger.warning(result.skipped_reason)
-        return result
-    if lock is not None:
-        user_on_item = on_item
+    with _run_locks(db, sorted(recipes), runner, exclusive=exclusive) as locks:
+        if recipes and len(locks.refused) == len(recipes):
+            holders = "、".join(f"{p}: {h}" for p, h in sorted(locks.refused.items()))
+            why = f"前回の実行（{holders}）が継続中のため、開始しませんでした"
+            result = _skipped(settings, run_id, runner, procedure, why)
+            result.locked, result.broken = locks.refused, broken
+            return result
+        for p, holder in locks.refused.items():
+            logger.warning("手続 {} は実行中（{}）のため、この実行では扱いません", p, holder)
+        mine = {p: r for p, r in recipes.items() if p not in locks.refused}
+        closed: dict[str, str] = {}
+        online, gate = _windows(db, mine, timedelta(seconds=settings.window_margin_s), closed)
 
-        def on_item(item: ItemResult) -> None:
-            lock.refresh()
-            if user_on_item is not None:
-                user_on_item(item)
+        def each(item: ItemResult) -> None:
+            locks.refresh()
+            if on_item is not None:
+                on_item(item)
 
-    try:
-        queue = SqlWorkQueue(db, run_id)
+        queue = SqlWorkQueue(db, run_id, max_attempts=settings.max_attempts)
         queue.reap()
         slots = SessionSlots(db) if settings.core_sessions else None
         engine = Engine(
-            recipes, queue, engine_settings(settings), run_id=run_id, runner=runner, slots=slots
+            online, queue, engine_settings(settings), run_id=run_id, runner=runner, slots=slots
         )
-        result = engine.run(procedure, limit=limit, on_item=on_item)
-        write_report(result)
-        with db.session() as s:
-            s.add(
-                RunRow(
-                    id=run_id,
-                    procedure=procedure,
-                    runner=runner,
-                    started_at=result.started_at.replace(tzinfo=None),
-                    ended_at=result.ended_at.replace(tzinfo=None) if result.ended_at else None,
-                    summary={k: v for k, v in summary_dict(result).items() if k != "items"},
-                    report_path=str(result.report_path),
-                )
-            )
+        result = ServiceRunResult.of(engine.run(None, limit=limit, on_item=each, gate=gate))
+        result.procedure = procedure
+        result.locked, result.broken, result.outside_window = locks.refused, broken, closed
+        for system, reason in closed.items():
+            result.paused.setdefault(system, reason)
+        _record(db, result)
         return result
-    finally:
-        if lock is not None:
-            lock.release()
+
+
+def _record(db: Database, result: ServiceRunResult) -> None:
+    """The report and summary in the run folder, and the run's row in the database."""
+    write_report(result)
+    with db.session() as s:
+        s.add(
+            RunRow(
+                id=result.run_id,
+                procedure=result.procedure,
+                runner=result.runner,
+                started_at=result.started_at.astimezone(UTC).replace(tzinfo=None),
+                ended_at=(
+                    result.ended_at.astimezone(UTC).replace(tzinfo=None)
+                    if result.ended_at
+                    else None
+                ),
+                summary={k: v for k, v in summary_dict(result).items() if k != "items"},
+                report_path=str(result.report_path),
+            )
+        )

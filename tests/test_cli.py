@@ -86,3 +86,26 @@ def test_verify_all_looks_up_before_typing(tmp_path: Path, core) -> None:
     ]
     assert screens == ["inquiry", "atena_search"]
     assert len(core.records()) == 1
+
+
+def test_run_help_documents_the_exit_codes_and_parallel() -> None:
+    shown = CliRunner().invoke(cli, ["run", "--help"])
+    assert shown.exit_code == 0
+    text = " ".join(shown.output.split())
+    for code in range(8):
+        assert f" {code} " in text
+    assert "--parallel" in text and "Join a run already going as an extra runner" in text
+    assert "docs/operations.md" in text
+
+
+def test_bad_attempt_and_margin_settings_are_clear_errors(tmp_path: Path, core) -> None:
+    for name, value, message in [
+        ("RENKEI_MAX_ATTEMPTS", "0", "RENKEI_MAX_ATTEMPTS は 1 以上で指定してください（0）"),
+        ("RENKEI_MAX_ATTEMPTS", "many", "RENKEI_MAX_ATTEMPTS は整数で指定してください（'many'）"),
+        ("RENKEI_WINDOW_MARGIN_S", "-1", "RENKEI_WINDOW_MARGIN_S は 0 以上で指定してください"),
+    ]:
+        env = _env(tmp_path, core.url) | {name: value}
+        result = CliRunner().invoke(cli, ["run"], env=env)
+        assert result.exit_code == 1
+        assert message in result.output
+        assert "Traceback" not in result.output

@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 from bots import transforms
 from bots.cli.main import cli
 from bots.errors import RecipeError
-from bots.recipe.model import load_all, load_recipe
+from bots.recipe.model import load_all, load_each, load_recipe
 from bots.recipe.selectors import load_selectors
 
 REPO = Path(__file__).resolve().parents[1]
@@ -359,3 +359,33 @@ def test_cli_recipe_check_reports_the_located_mistake(ws: Workspace) -> None:
         in result.output
     )
     assert "ok  " not in result.output
+
+
+def test_a_broken_file_leaves_the_other_recipes_loaded(ws: Workspace) -> None:
+    shutil.copy(REPO / "recipes/kaigo_nintei.yaml", ws.root / "recipes/kaigo_nintei.yaml")
+    shutil.copy(REPO / "selectors/kaigo.yaml", ws.root / "selectors/kaigo.yaml")
+    text = ws.edit(RECIPE, "- click: atena_search.search", "- clik: atena_search.search")
+    line, column = position(text, "clik: atena_search.search")
+
+    recipes, errors = load_each(ws.root / "recipes", ws.root / "selectors", ws.root)
+
+    assert set(recipes) == {"kaigo_nintei"}
+    assert [str(e) for e in errors.values()] == [
+        f"{RECIPE}:{line}:{column}: unknown step 'clik' (did you mean 'click'?)"
+    ]
+    with pytest.raises(RecipeError, match="unknown step 'clik'"):
+        load_all(ws.root / "recipes", ws.root / "selectors", ws.root)
+
+
+def test_cli_recipe_check_reports_every_broken_file(ws: Workspace) -> None:
+    shutil.copy(REPO / "recipes/kaigo_nintei.yaml", ws.root / "recipes/kaigo_nintei.yaml")
+    shutil.copy(REPO / "selectors/kaigo.yaml", ws.root / "selectors/kaigo.yaml")
+    ws.edit(RECIPE, "- click: atena_search.search", "- clik: atena_search.search")
+    ws.edit("recipes/kaigo_nintei.yaml", "procedure: kaigo_nintei", "procedure: [kaigo_nintei")
+
+    result = recipe_check(ws)
+
+    assert result.exit_code == 4
+    assert "jidou_teate_nintei.yaml:" in result.stderr and "unknown step 'clik'" in result.stderr
+    assert "kaigo_nintei.yaml:" in result.stderr and "YAML syntax error" in result.stderr
+    assert "読み込めないレシピが 2 件あります" in result.output

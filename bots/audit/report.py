@@ -3,6 +3,8 @@
 The report is what staff open after a run: every application with its outcome, 受付番号
 or reason, and links to its screenshots; drift and stops at the top, because they are
 what IT must act on first. Links are relative, so the run folder can be archived whole.
+
+Times are Japan time (JST) whatever the host's zone: staff and auditors read them so.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from bots.config import jst, jst_text
 from bots.contracts import OutcomeKind
 from bots.engine.results import RunResult
 from bots.masking import scrub_text
@@ -30,20 +33,31 @@ _env = Environment(
 )
 
 
+def _around(result: RunResult) -> dict[str, dict[str, str]]:
+    """What the service decided around the engine (``bots.service.ServiceRunResult``):
+    procedures left to another run, broken recipe files, subsystems outside their window."""
+    return {
+        name: dict(getattr(result, name, {}) or {})
+        for name in ("locked", "broken", "outside_window")
+    }
+
+
 def summary_dict(result: RunResult) -> dict[str, Any]:
     counts = result.counts
     return {
         "run_id": result.run_id,
         "runner": result.runner,
         "procedure": result.procedure,
-        "started_at": result.started_at.isoformat(),
-        "ended_at": result.ended_at.isoformat() if result.ended_at else None,
+        "started_at": jst(result.started_at).isoformat(),
+        "ended_at": jst(result.ended_at).isoformat() if result.ended_at else None,
         "keyed": counts[OutcomeKind.KEYED.value],
         "already_keyed": counts[OutcomeKind.ALREADY_KEYED.value],
         "needs_review": counts[OutcomeKind.NEEDS_REVIEW.value],
         "retry": counts[OutcomeKind.RETRY.value],
         "stopped": result.stopped,
         "paused": result.paused,
+        "skipped_reason": result.skipped_reason,
+        **_around(result),
         "drift": [d.__dict__ for d in result.drift],
         "report": str(result.report_path),
         "audit_log": str(result.audit_path),
@@ -77,6 +91,8 @@ def write_report(result: RunResult) -> Path:
         run=result,
         summary=summary,
         labels=OUTCOME_LABELS,
+        started=jst_text(result.started_at),
+        ended=jst_text(result.ended_at),
         rel=lambda p: Path(p).relative_to(result.out_dir).as_posix(),
     )
     result.report_path.write_text(html, encoding="utf-8")

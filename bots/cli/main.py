@@ -20,7 +20,25 @@ def _settings(ctx: click.Context) -> Settings:
     return settings
 
 
-@click.group()
+class RecipeBroken(click.ClickException):
+    """A recipe the command needs does not load (exit code 4, as ``renkei run`` documents)."""
+
+    exit_code = 4
+
+
+class RenkeiGroup(click.Group):
+    """Every command's operator errors as one line: a management database that cannot be
+    opened or written names its setting (``RENKEI_DB`` / ``--db``), a status change the
+    transition table refuses names both statuses — never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RenkeiError as exc:  # renkei's own errors carry a message for the operator
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=RenkeiGroup)
 @click.option(
     "--db", envvar="RENKEI_DB", help="Management database URL (sqlite:///… or postgresql://…)."
 )
@@ -44,7 +62,25 @@ def cli(ctx: click.Context, db: str | None, core_url: str | None, verbose: bool)
     ctx.obj = settings
 
 
-@cli.command()
+RUN_HELP = """Key every resolved application once, then print the summary.
+
+\b
+Exit codes (docs/operations.md; with several, the smallest of 3–7):
+  0  all fine, also when there was nothing to do
+  1  the run could not start: management database unusable, unknown
+     procedure, a setting out of range (one line naming it)
+  2  wrong command line (unknown option)
+  3  a subsystem was stopped: its screen changed or log-in was refused
+  4  a recipe file is broken: its procedure was not run (the others were)
+  5  paused: core system unreachable, 503 maintenance, licences all in use;
+     the applications wait for the next run
+  6  another run holds a procedure's run lock: that procedure was left to it
+  7  a subsystem is outside its online window (or closes within
+     RENKEI_WINDOW_MARGIN_S): its applications wait, nothing was keyed there
+"""
+
+
+@cli.command(help=RUN_HELP)
 @click.option("--procedure", "-p", help="Only this procedure (recipe name).")
 @click.option("--limit", type=int, help="Stop after this many applications.")
 @click.option(
@@ -53,13 +89,20 @@ def cli(ctx: click.Context, db: str | None, core_url: str | None, verbose: bool)
     help="Look every application up in the core system before typing "
     "(after restoring the management database from a backup).",
 )
+@click.option(
+    "--parallel",
+    is_flag=True,
+    help="Join a run already going as an extra runner, for scaling on several machines "
+    "(no run lock; the queue's leases keep runners apart).",
+)
 @click.pass_context
-def run(ctx: click.Context, procedure: str | None, limit: int | None, verify_all: bool) -> None:
-    """Key every resolved application once, then print the summary."""
+def run(
+    ctx: click.Context, procedure: str | None, limit: int | None, verify_all: bool, parallel: bool
+) -> None:
     from bots.cli.output import print_summary, progress
     from bots.queue.db import Database
     from bots.queue.sql import SqlWorkQueue
-    from bots.service import run_once
+    from bots.service import exit_code, run_once
 
     settings = _settings(ctx)
     if verify_all:
@@ -68,12 +111,15 @@ def run(ctx: click.Context, procedure: str | None, limit: int | None, verify_all
     waiting = SqlWorkQueue(db).counts(procedure)[Status.RESOLVED]
     try:
         with progress(waiting) as on_item:
-            result = run_once(settings, procedure, limit=limit, on_item=on_item, db=db)
+            result = run_once(
+                settings, procedure, limit=limit, on_item=on_item, db=db, exclusive=not parallel
+            )
+    except RecipeError as exc:
+        raise RecipeBroken(f"レシピを読み込めないため実行しません: {exc}") from exc
     except (RenkeiError, KeyError) as exc:
         raise click.ClickException(str(exc.args[0] if isinstance(exc, KeyError) else exc)) from exc
     print_summary(result)
-    if result.stopped:
-        sys.exit(3)
+    sys.exit(exit_code(result))
 
 
 @cli.command()
@@ -81,16 +127,37 @@ def run(ctx: click.Context, procedure: str | None, limit: int | None, verify_all
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def status(ctx: click.Context, procedure: str | None, as_json: bool) -> None:
-    """Applications per status."""
+    """Applications per status, and the last run (times in JST)."""
     from bots.queue.db import Database
     from bots.queue.sql import SqlWorkQueue
 
-    counts = SqlWorkQueue(Database(_settings(ctx).db_url)).counts(procedure)
+    db = Database(_settings(ctx).db_url)
+    counts = SqlWorkQueue(db).counts(procedure)
     if as_json:
         click.echo(json.dumps({s.value: n for s, n in counts.items()}, ensure_ascii=False))
         return
     for s, n in counts.items():
         click.echo(f"{s.label}（{s.value}）\t{n}")
+    click.echo(_last_run(db, procedure))
+
+
+def _last_run(db: Any, procedure: str | None) -> str:
+    """The latest run (of ``procedure``, or of any scope) as one line, in JST."""
+    from sqlalchemy import select
+
+    from bots.config import jst_text
+    from bots.queue.schema import RunRow
+
+    query = select(RunRow).order_by(RunRow.started_at.desc()).limit(1)
+    if procedure:
+        query = query.where(RunRow.procedure == procedure)
+    with db.session() as s:
+        row = s.execute(query).scalars().first()
+        if row is None:
+            return "最終実行\tまだ実行していません"
+        keyed = (row.summary or {}).get("keyed", 0)
+        ended = f"〜{jst_text(row.ended_at, '%H:%M:%S')}" if row.ended_at else "（実行中）"
+        return f"最終実行\t{jst_text(row.started_at)}{ended}  run {row.id}（{row.runner}、連携済 {keyed} 件）"
 
 
 @cli.group()
@@ -279,15 +346,19 @@ def recipe() -> None:
 @recipe.command("check")
 @click.pass_context
 def recipe_check(ctx: click.Context) -> None:
-    """Load and validate every recipe and selector file."""
-    from bots.service import load_recipes
+    """Load and validate every recipe and selector file; list every mistake (exit 4)."""
+    from bots.service import load_recipes_each
 
     try:
-        recipes = load_recipes(_settings(ctx))
-    except RecipeError as exc:
-        raise click.ClickException(str(exc)) from exc
+        recipes, errors = load_recipes_each(_settings(ctx))
+    except RecipeError as exc:  # the 外字 list, shared by every recipe
+        raise RecipeBroken(str(exc)) from exc
     for r in recipes.values():
         click.echo(f"ok  {r.procedure}  {r.title}  ({r.path.name}, selectors {r.system})")
+    for error in errors.values():
+        click.echo(f"NG  {error}", err=True)
+    if errors:
+        raise RecipeBroken(f"読み込めないレシピが {len(errors)} 件あります")
 
 
 @recipe.command("docs")
@@ -372,6 +443,7 @@ def review_list(ctx: click.Context, procedure: str | None) -> None:
 @click.pass_context
 def review_show(ctx: click.Context, app_id: str) -> None:
     """The application's data (numbers masked), reason, attempts and screenshots."""
+    from bots.config import jst_text
     from bots.review import ReviewError
 
     try:
@@ -382,6 +454,7 @@ def review_show(ctx: click.Context, app_id: str) -> None:
     click.echo(
         f"申請 {item.id}（{item.procedure}）  状態: {item.status.label}  宛名番号: {item.atena_no}"
     )
+    # 受付日時 is the management system's own (Japan) time, stored as it gave it.
     click.echo(f"受付日時: {item.received_at:%Y-%m-%d %H:%M}  試行: {item.attempts} 回")
     click.echo(f"理由: {item.reason or '—'}")
     if item.core_message:
@@ -389,9 +462,9 @@ def review_show(ctx: click.Context, app_id: str) -> None:
     click.echo("申請内容（個人番号・口座番号はマスク）:")
     click.echo(json.dumps(detail.data, ensure_ascii=False, indent=2))
     click.echo("試行の履歴:")
-    for h in detail.history:
+    for h in detail.history:  # stored in UTC, shown in JST
         click.echo(
-            f"  {h['started_at']:%Y-%m-%d %H:%M:%S}  {h['runner']}  {h['outcome'] or '（処理中）'}  {h['reason'] or ''}"
+            f"  {jst_text(h['started_at'])}  {h['runner']}  {h['outcome'] or '（処理中）'}  {h['reason'] or ''}"
         )
     click.echo("画面記録:")
     for shot in detail.screenshots:
@@ -509,9 +582,11 @@ def review_undo(ctx: click.Context, app_id: str, note: str, who: str | None) -> 
 
 def _register_command_groups() -> None:
     """Command groups that live in their own modules (one module per idea)."""
-    from bots.cli.schedule import schedule
+    from bots.cli.schedule import calendar, schedule, scheduler
 
     cli.add_command(schedule)
+    cli.add_command(calendar)
+    cli.add_command(scheduler)
 
 
 _register_command_groups()

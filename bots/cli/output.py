@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bots.audit.report import OUTCOME_LABELS
+from bots.config import jst_text
 from bots.engine.results import ItemResult, RunResult
 
 
@@ -54,13 +55,21 @@ def progress(total: int, *, tty: bool | None = None) -> Iterator[ItemReporter]:
 
 
 def print_summary(result: RunResult) -> None:
+    """The run's summary as staff read it (times in JST); problems to act on are also
+    written to stderr, where cron mails and monitoring look."""
+    locked: dict[str, str] = getattr(result, "locked", {})
+    broken: dict[str, str] = getattr(result, "broken", {})
+    windowed: dict[str, str] = getattr(result, "outside_window", {})
+    for why in broken.values():
+        click.echo(f"レシピを読み込めないため実行しませんでした: {why}", err=True)
     if result.skipped_reason:
-        click.echo(result.skipped_reason)
+        click.echo(result.skipped_reason, err=True)
         return
     c = result.counts
     failed = c["retry"] + c["stopped"]
     click.echo("")
     click.echo(f"renkei 実行結果  run {result.run_id}")
+    click.echo(f"  開始 {jst_text(result.started_at)}  終了 {jst_text(result.ended_at)}")
     if not result.items:
         click.echo("  新たに連携する申請はありませんでした（連携待ちの申請がありません）")
     click.echo(f"  連携済 keyed:            {c['keyed']}")
@@ -70,7 +79,14 @@ def print_summary(result: RunResult) -> None:
     for system, why in result.stopped.items():
         click.echo(f"  停止 STOPPED {system}: {why}")
     for system, why in result.paused.items():
-        click.echo(f"  休止 PAUSED {system}: {why}（後で再実行します）")
+        if system not in windowed:
+            click.echo(f"  休止 PAUSED {system}: {why}（後で再実行します）")
+    for system, why in windowed.items():
+        click.echo(f"  稼働時間外 OFFLINE {system}: {why}（連携待ちのまま残しました）")
+    for procedure, holder in locked.items():
+        click.echo(f"  実行中 LOCKED {procedure}: {holder} が実行中のため扱いませんでした")
+    for file in broken:
+        click.echo(f"  レシピ不備 BROKEN {file}（renkei recipe check で確認）")
     for d in result.drift:
         click.echo(
             f"  セレクタのずれ drift: {d.system} {d.element}: {d.first_strategy} → {d.strategy}"

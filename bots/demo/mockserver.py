@@ -6,6 +6,7 @@ the tests run it as a separate process on loopback, exactly as a core system wou
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -19,6 +20,21 @@ from urllib.parse import urlparse
 
 class MockStartError(RuntimeError):
     pass
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something listens on ``host:port`` (binding it, as the server would, fails).
+
+    ``SO_REUSEADDR`` as the server sets it: a port left in TIME_WAIT by a stopped server
+    is free, one with a listener is not.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 def healthy(url: str) -> bool:
@@ -37,19 +53,26 @@ def mock_core(
     testing: bool = True,
     session_timeout: int | None = None,
     log_path: Path | None = None,
-    reuse: bool = True,
+    reuse: bool = False,
     timeout_s: float = 30,
     extra_args: Sequence[str] = (),
 ) -> Iterator[str]:
     """Run the mock at ``url`` (loopback) for the duration of the block; yields the URL.
 
-    With ``reuse``, a mock already answering at ``url`` is used as it is and left running.
+    A port another program listens on is an error naming the port: the demo must never
+    key into a server it did not start (it could be a real system). Only with ``reuse``
+    is a mock already answering at ``url`` used as it is, and left running.
     """
     if reuse and healthy(url):
         yield url
         return
     parsed = urlparse(url)
     host, port = parsed.hostname or "127.0.0.1", parsed.port or 8765
+    if port_in_use(host, port):
+        raise MockStartError(
+            f"ポート {port}（{url}）は別のプログラムが使用中のため、模擬基幹システムを起動できません。"
+            "そのプログラムを止めるか、RENKEI_CORE_URL（--core-url）で空いているポートを指定してください"
+        )
     cmd = [
         sys.executable,
         "-m",
@@ -71,7 +94,7 @@ def mock_core(
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = monotonic() + timeout_s
-        while not healthy(url):
+        while proc.poll() is not None or not healthy(url):
             try:  # waiting on the process doubles as noticing that it died
                 code = proc.wait(timeout=0.1)
             except subprocess.TimeoutExpired:

@@ -70,7 +70,7 @@ class Chaos:
         self.audit_offsets: dict[Path, int] = {}
 
     def start(self) -> Runner:
-        cmd = [sys.executable, "-m", "bots.cli", "run"]
+        cmd = [sys.executable, "-m", "bots.cli", "run", "--parallel"]
         return Runner(
             subprocess.Popen(cmd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         )

@@ -67,7 +67,7 @@ def run_many(
         started = monotonic()
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "bots.cli", "run"],
+                [sys.executable, "-m", "bots.cli", "run", "--parallel"],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -10,15 +10,38 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bots.config import default_data_dir
+from bots.errors import RenkeiError
 from bots.queue.schema import Base
+
+#: How staff name the setting in messages (the environment variable, or the option).
+SETTING = "RENKEI_DB または --db"
+
+#: The SQLite messages staff meet, in their words.
+_SQLITE_REASONS = {
+    "unable to open database file": "ファイルを開けません（フォルダへのアクセス権を確認してください）",
+    "attempt to write a readonly database": "読み取り専用のため書き込めません",
+    "file is not a database": "SQLite のデータベースファイルではありません",
+}
+
+
+class DatabaseUnusable(RenkeiError):
+    """The management database cannot be opened or written: which setting, which path, why."""
+
+    def __init__(self, shown: str, why: str) -> None:
+        self.shown, self.why = shown, why
+        super().__init__(f"管理データベースを使えません（{SETTING} の設定）: {shown}: {why}")
+
 
 #: Key of the PostgreSQL advisory lock held while the tables are created, so runners
 #: starting together on an empty database do not race each other's ``CREATE TABLE``.
@@ -66,6 +89,58 @@ def _add_new_columns(conn: Connection) -> None:
             conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
 
 
+def _shown(url: str) -> str:
+    """The URL as a message may show it: the password hidden, a SQLite file as its path."""
+    if url.startswith("sqlite:///"):
+        return url.removeprefix("sqlite:///")
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _check_sqlite_path(path: Path, shown: str) -> None:
+    """Refuse, before SQLite creates anything, a file renkei could not use.
+
+    Only the default ``var/`` folder is created (:func:`default_data_dir`): the folder of
+    a path someone set must exist — a typo in ``RENKEI_DB`` must not quietly start an empty
+    database elsewhere. A read-only file or folder would let SQLite open the database and
+    fail at the first write, deep inside a run.
+    """
+    folder = path.parent
+    if not folder.is_dir():
+        if folder.resolve() != default_data_dir().resolve() or folder.exists():
+            raise DatabaseUnusable(shown, f"フォルダ {folder} がありません")
+        folder.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise DatabaseUnusable(shown, "ファイルではなくフォルダです")
+    if path.exists() and not _writable(path):
+        raise DatabaseUnusable(shown, "ファイルに書き込めません（読み取り専用）")
+    if not path.exists() and not _writable(folder):
+        raise DatabaseUnusable(shown, f"フォルダ {folder} にファイルを作成できません")
+
+
+def _writable(path: Path) -> bool:
+    """Writable for this process — as root too, where permission bits do not stop it but
+    a read-only mount or an immutable file (``chattr +i``) still does."""
+    if not os.access(path, os.W_OK):
+        return False
+    if path.is_dir():
+        return True
+    try:
+        with path.open("r+b"):
+            return True
+    except OSError:
+        return False
+
+
+def _why(exc: DBAPIError) -> str:
+    """The driver's reason, first line only (no SQL, no traceback)."""
+    lines = str(exc.orig).strip().splitlines()
+    first = lines[0] if lines else type(exc.orig).__name__
+    return _SQLITE_REASONS.get(first, first)
+
+
 class Database:
     """The management database: an engine, a session factory, the tables created once.
 
@@ -75,13 +150,21 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = engine_url(url)
-        if self.url.startswith("sqlite:///"):
-            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            self.engine: Engine = create_engine(self.url, connect_args={"timeout": 30})
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        else:
-            self.engine = create_engine(self.url, pool_pre_ping=True)
-        self._create_tables()
+        shown = _shown(self.url)
+        try:
+            if self.url.startswith("sqlite:///"):
+                _check_sqlite_path(Path(self.url.removeprefix("sqlite:///")), shown)
+                self.engine: Engine = create_engine(self.url, connect_args={"timeout": 30})
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            else:
+                self.engine = create_engine(self.url, pool_pre_ping=True)
+        except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+            raise DatabaseUnusable(shown, f"URL として読めません: {exc}") from None
+        try:
+            self._create_tables()
+        except DBAPIError as exc:
+            self.engine.dispose()
+            raise DatabaseUnusable(shown, _why(exc)) from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -90,11 +173,25 @@ class Database:
         return str(self.engine.dialect.name)
 
     def _create_tables(self) -> None:
-        with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
-            Base.metadata.create_all(conn)
-            _add_new_columns(conn)
+        """Create missing tables; safe when several processes start on a new database.
+
+        PostgreSQL serialises the creators with an advisory lock. SQLite has none: a
+        process that lost the race sees ``table … already exists`` and looks again, when
+        the winner's tables are committed and nothing is left to create.
+        """
+        for last in (False, True):
+            try:
+                with self.engine.begin() as conn:
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK}
+                        )
+                    Base.metadata.create_all(conn)
+                    _add_new_columns(conn)
+                return
+            except OperationalError as exc:
+                if last or "already exists" not in str(exc):
+                    raise
 
     @contextmanager
     def session(self) -> Iterator[Session]:

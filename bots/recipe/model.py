@@ -310,15 +310,37 @@ def _walk(steps: list[Step]) -> list[Step]:
     return out
 
 
-def load_all(recipes_dir: Path, selectors_dir: Path, root: Path | None = None) -> dict[str, Recipe]:
-    """Every recipe of the folder, keyed by procedure; the first bad file raises."""
+def load_each(
+    recipes_dir: Path, selectors_dir: Path, root: Path | None = None
+) -> tuple[dict[str, Recipe], dict[Path, RecipeError]]:
+    """Every recipe of the folder that loads, keyed by procedure, and the error of each
+    file that does not: one broken file must not stop the runs of every other procedure.
+
+    The municipality's 外字 list belongs to every recipe: a broken one still raises.
+    """
     recipes: dict[str, Recipe] = {}
+    errors: dict[Path, RecipeError] = {}
     gaiji = load_gaiji(recipes_dir / GAIJI_FILE)
     for path in sorted(recipes_dir.glob("*.yaml")):
-        recipe = load_recipe(path, selectors_dir, root, gaiji)
+        try:
+            recipe = load_recipe(path, selectors_dir, root, gaiji)
+        except RecipeError as exc:
+            errors[path] = exc
+            continue
         if recipe.procedure in recipes:
-            raise RecipeError(
-                f"procedure '{recipe.procedure}' defined twice", SourcePos(str(path), 1, 1)
+            errors[path] = RecipeError(
+                f"procedure '{recipe.procedure}' defined twice (also in "
+                f"{_shown(recipes[recipe.procedure].path, root)})",
+                SourcePos(_shown(path, root), 1, 1),
             )
+            continue
         recipes[recipe.procedure] = recipe
+    return recipes, errors
+
+
+def load_all(recipes_dir: Path, selectors_dir: Path, root: Path | None = None) -> dict[str, Recipe]:
+    """Every recipe of the folder, keyed by procedure; the first bad file raises."""
+    recipes, errors = load_each(recipes_dir, selectors_dir, root)
+    for error in errors.values():
+        raise error
     return recipes
