@@ -104,6 +104,10 @@ class Outcome:
     reason: str | None = None
     core_message: str | None = None
     retry_at: datetime | None = None
+    #: Whether this attempt counts towards the application's attempt limit. False when the
+    #: fault is the core system's as a whole (503 for the nightly batch, unreachable, all
+    #: licences in use): a week of maintenance must not send the queue to 要確認.
+    counts: bool = True
 
 
 class WorkQueue(ABC):

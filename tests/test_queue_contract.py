@@ -496,6 +496,24 @@ def test_every_outcome_but_an_interrupt_counts_as_an_attempt(db: Database) -> No
     assert "中断（実行が中断されました）" in stored.reason
 
 
+def test_the_core_system_being_unavailable_never_uses_up_an_attempt(db: Database) -> None:
+    """A week of nightly-batch 503s must not send the queue to 要確認: not the application's
+    fault, so the attempt is recorded but not counted."""
+    queue = SqlWorkQueue(db, max_attempts=2)
+    add(db, "A")
+
+    for _ in range(4):
+        down = Outcome(OutcomeKind.RETRY, reason="HTTP 503（夜間バッチ）", counts=False)
+        queue.release(claim(queue), down)
+
+    stored = row(db, "A")
+    assert stored.status == Status.RESOLVED.value and stored.attempts == 0
+    assert [a.outcome for a in attempts_of(db, "A")] == ["retry"] * 4
+    queue.release(claim(queue), Outcome(OutcomeKind.RETRY, reason="HTTP 500"))
+    queue.release(claim(queue), Outcome(OutcomeKind.RETRY, reason="HTTP 500"))
+    assert row(db, "A").status == Status.NEEDS_REVIEW.value
+
+
 def test_the_history_shows_japan_time(db: Database) -> None:
     queue = SqlWorkQueue(db, max_attempts=1)
     add(db, "A")

@@ -462,13 +462,15 @@ class Engine:
                 OutcomeKind.NEEDS_REVIEW, reason=exc.reason, core_message=exc.core_message
             )
         if isinstance(exc, TransientError):
-            if isinstance(exc, CoreUnavailable):
+            unavailable = isinstance(exc, CoreUnavailable)  # the system's fault, not the app's
+            if unavailable:
                 result.paused[recipe.system] = str(exc)
             systems.heal(recipe.system)
             return Outcome(
                 OutcomeKind.RETRY,
                 reason=f"一時的なエラー: {exc}",
                 retry_at=self._retry_at(app.attempts),
+                counts=not unavailable,
             )
         if isinstance(exc, ScreenChanged | LoginFailed):
             self._error_evidence(attempt.runtime, "stopped")

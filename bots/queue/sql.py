@@ -270,8 +270,10 @@ class SqlWorkQueue(WorkQueue):
     def _written(self, conn: Connection, claim: Claim, outcome: Outcome) -> Outcome:
         """The outcome as it is recorded: an attempt limit turns RETRY/STOPPED into 要確認."""
         attempts = claim.application.attempts
-        if outcome.kind in (OutcomeKind.RETRY, OutcomeKind.STOPPED) and (
-            attempts >= self.max_attempts
+        if (
+            outcome.counts
+            and outcome.kind in (OutcomeKind.RETRY, OutcomeKind.STOPPED)
+            and attempts >= self.max_attempts
         ):
             current = (claim.attempt_id, outcome.kind.value, outcome.reason)
             history = _history(conn, claim.application.id, current)
@@ -284,7 +286,7 @@ class SqlWorkQueue(WorkQueue):
         with self.db.transaction() as conn:
             written = self._written(conn, claim, outcome)
             to, values = _outcome_values(written, now)
-            if outcome.kind is OutcomeKind.INTERRUPTED:  # not the application's attempt
+            if outcome.kind is OutcomeKind.INTERRUPTED or not outcome.counts:  # not its fault
                 values["attempts"] = ApplicationRow.attempts - 1
             n = _rowcount(
                 conn.execute(
