@@ -40,22 +40,16 @@ import traceback
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from loguru import logger
-from playwright.sync_api import Browser
-from playwright.sync_api import Error as PlaywrightError
 from tenacity import (
-    RetryError,
     Retrying,
     retry_if_exception_type,
-    retry_if_result,
     stop_after_attempt,
-    stop_after_delay,
     wait_exponential,
-    wait_fixed,
 )
 
 from bots.audit.trail import AuditTrail
@@ -68,10 +62,10 @@ from bots.contracts import (
     OutcomeKind,
     WorkQueue,
 )
-from bots.drivers.browser import launch_chromium
-from bots.drivers.playwright_web import Credentials, LoginFailed, PlaywrightDriver
+from bots.drivers.playwright_web import Credentials, LoginFailed
 from bots.engine.results import Drift, ItemResult, RunResult
 from bots.engine.runtime import AppRuntime
+from bots.engine.systems import Systems
 from bots.engine.values import check_application, compute_values
 from bots.errors import (
     BusinessError,
@@ -125,124 +119,6 @@ def new_run_id() -> str:
     return datetime.now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 
 
-@dataclass
-class _Systems:
-    """Drivers per subsystem, created on first use, replaced when broken.
-
-    The browser is started with the first driver and kept for the run; a driver (its
-    logged-in context) or the whole browser that broke under the run — a crashed tab, a
-    Chromium that died — is closed and replaced for the next application, so one crash
-    never fails the rest of the run. Everything still open is closed with the run's stack.
-    """
-
-    stack: ExitStack
-    settings: EngineSettings
-    runner: str
-    slots: SessionSlots | None = None
-    browser: Browser | None = None
-    drivers: dict[str, PlaywrightDriver] = field(default_factory=dict)
-    held: dict[str, int] = field(default_factory=dict)  # system → licence slot
-    _browser_stack: ExitStack = field(default_factory=ExitStack)
-
-    def __post_init__(self) -> None:
-        self.stack.callback(self.close)
-
-    def licence(self, system: str) -> None:
-        """Hold one of the system's licence slots before logging in (and keep it)."""
-        if self.slots is None or self.settings.session_limit is None:
-            return
-        lease = self.settings.lease
-        if system in self.held:
-            self.slots.extend(system, self.held[system], self.runner, lease)
-            return
-        slots, limit = self.slots, self.settings.session_limit
-        waiting = Retrying(
-            stop=stop_after_delay(self.settings.session_wait_s),
-            wait=wait_fixed(1),
-            retry=retry_if_result(lambda slot: slot is None),  # all licences in use: wait
-        )
-        try:
-            slot = waiting(slots.acquire, system, self.runner, lease, limit)
-        except RetryError:
-            slot = None
-        if slot is None:
-            raise CoreUnavailable(
-                f"{system}: 同時接続数の上限（{limit}）に達しているため待機しました"
-            )
-        self.held[system] = slot
-        self.stack.callback(self._give_back, system, slot)
-
-    def _give_back(self, system: str, slot: int) -> None:
-        """The system's session ends before its licence is free for another runner."""
-        driver = self.drivers.pop(system, None)
-        if driver is not None:
-            _quietly(driver.close, f"{system} の画面操作")
-        assert self.slots is not None
-        self.slots.release(system, slot, self.runner)
-
-    def driver_for(self, recipe: Recipe) -> Driver:
-        system = recipe.system
-        self.licence(system)
-        if system not in self.drivers:
-            if self.browser is None:
-                self.browser = self._browser_stack.enter_context(
-                    launch_chromium(self.settings.chromium, headless=self.settings.headless)
-                )
-            self.drivers[system] = PlaywrightDriver(
-                self.browser,
-                self.settings.core_url,
-                recipe.selectors,
-                self.settings.credentials,
-                timeout_ms=self.settings.timeout_ms,
-            )
-        return self.drivers[system]
-
-    def heal(self, system: str) -> None:
-        """Replace the system's driver if its tab or the browser is gone (before a retry)."""
-        driver = self.drivers.get(system)
-        if driver is not None and not _alive(driver):
-            self.discard(system)
-
-    def discard(self, system: str) -> None:
-        """Close the system's driver, and the browser too if it died: new ones next time."""
-        driver = self.drivers.pop(system, None)
-        if driver is not None:
-            _quietly(driver.close, f"{system} の画面操作")
-        if self.browser is not None and not self.browser.is_connected():
-            logger.warning("ブラウザ（Chromium）が終了していたため、次の申請から起動し直します")
-            self.close()
-
-    def close(self) -> None:
-        for system in list(self.drivers):
-            _quietly(self.drivers.pop(system).close, f"{system} の画面操作")
-        self.browser = None
-        browser_stack, self._browser_stack = self._browser_stack, ExitStack()
-        _quietly(browser_stack.close, "ブラウザ")
-
-
-def _alive(driver: PlaywrightDriver) -> bool:
-    """Whether the driver's browser, context and tab still answer (a crashed tab does not)."""
-    try:
-        if (
-            driver.page.is_closed()
-            or not driver.context.browser
-            or not (driver.context.browser.is_connected())
-        ):
-            return False
-        driver.page.evaluate("1")  # a crashed renderer raises here
-    except PlaywrightError:
-        return False
-    return True
-
-
-def _quietly(close: Callable[[], None], what: str) -> None:
-    """Close something that may already be broken: a failure to close is only logged."""
-    try:
-        close()
-    except Exception as exc:  # noqa: BLE001  a dead browser fails in many ways
-        logger.warning("{}を閉じられませんでした（{}: {}）", what, type(exc).__name__, exc)
-
-
 def retry_delay(base: timedelta, attempts: int, cap: timedelta) -> timedelta:
     """Back-off of an application: ``base`` after its first attempt, doubled after each
     further one, at most ``cap`` — so a failing application waits longer and longer."""
@@ -293,7 +169,7 @@ class Engine:
         done = 0
         try:
             with ExitStack() as stack:
-                systems = _Systems(stack, self.settings, self.runner, self.slots)
+                systems = Systems(stack, self.settings, self.runner, self.slots)
                 for recipe in recipes:
                     try:  # a licence before claiming: never hold an application while waiting
                         systems.licence(recipe.system)
@@ -337,7 +213,7 @@ class Engine:
     # -- one application --------------------------------------------------------------
 
     def _process(
-        self, claim: Claim, recipe: Recipe, systems: _Systems, audit: AuditTrail, result: RunResult
+        self, claim: Claim, recipe: Recipe, systems: Systems, audit: AuditTrail, result: RunResult
     ) -> ItemResult:
         app = claim.application
         started = datetime.now().astimezone()
@@ -402,7 +278,7 @@ class Engine:
         self,
         attempt: _Attempt,
         recipe: Recipe,
-        systems: _Systems,
+        systems: Systems,
         audit: AuditTrail,
         result: RunResult,
     ) -> Outcome:
@@ -450,7 +326,7 @@ class Engine:
         exc: Exception,
         attempt: _Attempt,
         recipe: Recipe,
-        systems: _Systems,
+        systems: Systems,
         audit: AuditTrail,
         result: RunResult,
     ) -> Outcome:
@@ -482,7 +358,7 @@ class Engine:
         return self._unexpected(exc, app, recipe, systems, audit)
 
     def _unexpected(
-        self, exc: Exception, app: Application, recipe: Recipe, systems: _Systems, audit: AuditTrail
+        self, exc: Exception, app: Application, recipe: Recipe, systems: Systems, audit: AuditTrail
     ) -> Outcome:
         """A bug or a broken browser: logged with its traceback, audited, the subsystem's
         driver replaced, and a counted retry for the application — the run goes on."""
@@ -543,7 +419,7 @@ class Engine:
             logger.warning("エラー時の画面を保存できませんでした: {}", exc)
 
     def _drift(
-        self, recipe: Recipe, systems: _Systems, result: RunResult, audit: AuditTrail
+        self, recipe: Recipe, systems: Systems, result: RunResult, audit: AuditTrail
     ) -> None:
         driver = systems.drivers.get(recipe.system)
         if driver is None:
