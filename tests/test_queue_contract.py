@@ -752,6 +752,39 @@ def test_a_runner_that_dies_releases_nothing_it_did_not_finish(
     }
 
 
+def _claim_two_as_this_machine_and_die(url: str) -> None:
+    """Child process: claim two under its real runner name (host:pid), key one, die."""
+    from bots.engine.runner import runner_name
+
+    queue = SqlWorkQueue(Database(url), run_id="run-killed")
+    claims = [queue.claim(runner_name(), procedure=None, lease=LEASE) for _ in range(2)]
+    assert all(claims)
+    queue.mark_keying(claims[1])
+    os._exit(9)
+
+
+def test_claims_of_a_killed_runner_of_this_machine_come_back_without_waiting(
+    db: Database, queue: SqlWorkQueue
+) -> None:
+    """A runner killed on this machine: its process is gone, so the next run's reap takes
+    its applications back at once instead of after the lease (minutes)."""
+    for n, app_id in enumerate(["A", "B"]):
+        add(db, app_id, minutes=n)
+    child = multiprocessing.get_context("spawn").Process(
+        target=_claim_two_as_this_machine_and_die, args=(db.url,)
+    )
+    assert run_all([child]) == [9]
+    assert claim(queue, "runner-2") is None  # held: the lease has not ended
+
+    assert queue.reap() == 2
+
+    back = {c.application.id: c for c in iter(lambda: claim(queue, "runner-2"), None)}
+    assert {k: c.application.needs_verification for k, c in back.items()} == {
+        "A": False,
+        "B": True,  # it may have pressed 登録: looked up before typing
+    }
+
+
 # --- many processes at once: never twice, never lost ----------------------------------
 
 RETRY_EVERY = 8  # every eighth application fails once (HTTP 503) and is retried

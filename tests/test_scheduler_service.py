@@ -28,7 +28,6 @@ from pg import PostgresServer, postgres_server  # noqa: F401  (the session fixtu
 from sqlalchemy import select
 
 from bots.cli.main import cli
-from bots.cli.schedule import calendar, scheduler
 from bots.contracts import Status
 from bots.demo.seed import application_id, seed
 from bots.queue.db import Database
@@ -40,10 +39,6 @@ VENV = REPO / ".venv" / "bin"
 PROCEDURE = "jidou_teate_nintei"
 EVERY_2S = "*/2 * * * * *"
 T = TypeVar("T")
-
-for _command in (calendar, scheduler):  # as bots.cli.main registers them
-    if _command.name not in cli.commands:
-        cli.add_command(_command)
 
 
 def renkei(db_url: str, *args: str) -> str:
@@ -368,3 +363,43 @@ def test_missed_slots_run_once_when_the_service_comes_back(
     with db.session() as s:
         row = s.get(ScheduleRow, "m")
         assert row is not None and row.last_slot is not None and row.last_slot >= fire.slot
+
+
+def test_a_service_killed_mid_run_leaves_its_fire_interrupted_not_running(
+    db_url: str, db: Database, tmp_path: Path, core: Any
+) -> None:
+    """SIGKILL while a fired run is keying: the next service on this machine records that
+    fire as interrupted, and a manual run right after (no waiting out the run lock or the
+    leases of the dead process) keys every application exactly once."""
+    seed(db, 3, core.url, problems=False)
+    core.set_faults(latency_ms=700)  # a run that lasts long enough to be killed in
+    renkei(db_url, "schedule", "add", "--id", "k", "-p", PROCEDURE, "--cron", "0 3 1 1 *")
+    killed = _start(db_url, tmp_path / "a", core.url, False, {})
+    try:
+        wait_for("開始", lambda: "スケジューラを開始しました" in killed.text())
+        renkei(db_url, "schedule", "run-now", "k")
+        wait_for("実行中", lambda: [f for f in fires(db, "k") if f.outcome == "running"])
+        wait_for("最初の申請の処理", lambda: _statuses(db) & {"claimed", "keying", "keyed"})
+    finally:
+        killed.proc.kill()
+        killed.proc.wait(timeout=30)
+    core.set_faults(latency_ms=0)
+
+    with service(db_url, tmp_path / "b", core.url):
+        [fire] = wait_for("中断の記録", lambda: done(db, "k", "interrupted"))
+    assert "停止しました" in (fire.reason or "")
+    listed = renkei(db_url, "schedule", "list")
+    assert "interrupted" in listed or "中断" in listed
+
+    # the killed service's run lock and claims are free at once: its process is gone
+    ran = CliRunner().invoke(cli, ["--db", db_url, "--core-url", core.url, "run"],
+                             env={"RENKEI_OUT": str(tmp_path / "runs")})  # fmt: skip
+    assert ran.exit_code == 0, ran.output
+    assert _statuses(db) == {Status.KEYED.value}
+    for i in range(3):
+        assert len(core.records_for(application_id(i))) == 1  # never twice
+
+
+def _statuses(db: Database) -> set[str]:
+    with db.session() as s:
+        return set(s.scalars(select(ApplicationRow.status)).all())

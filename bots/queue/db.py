@@ -35,6 +35,9 @@ _SQLITE_REASONS = {
 }
 
 
+READ_ONLY = "ファイルに書き込めません（読み取り専用）"
+
+
 class DatabaseUnusable(RenkeiError):
     """The management database cannot be opened or written: which setting, which path, why."""
 
@@ -114,24 +117,27 @@ def _check_sqlite_path(path: Path, shown: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     if path.is_dir():
         raise DatabaseUnusable(shown, "ファイルではなくフォルダです")
-    if path.exists() and not _writable(path):
-        raise DatabaseUnusable(shown, "ファイルに書き込めません（読み取り専用）")
-    if not path.exists() and not _writable(folder):
+    if path.exists() and not os.access(path, os.W_OK):
+        raise DatabaseUnusable(shown, READ_ONLY)
+    if not path.exists() and not os.access(folder, os.W_OK):
         raise DatabaseUnusable(shown, f"フォルダ {folder} にファイルを作成できません")
 
 
-def _writable(path: Path) -> bool:
-    """Writable for this process — as root too, where permission bits do not stop it but
-    a read-only mount or an immutable file (``chattr +i``) still does."""
-    if not os.access(path, os.W_OK):
-        return False
-    if path.is_dir():
-        return True
+def _probe_sqlite_write(conn: Connection) -> None:
+    """Prove the file takes a write, and change nothing: rewrite its own user_version in a
+    transaction that is rolled back. Permission bits do not stop root, but a read-only
+    mount or an immutable file (``chattr +i``) does, and SQLite then opens it read-only.
+
+    Never test writability by opening the file ourselves: closing any descriptor of a
+    SQLite file drops every POSIX lock this process holds on it, and another connection
+    of this process would then write unprotected — that corrupts the database.
+    """
+    version = conn.exec_driver_sql("PRAGMA user_version").scalar()
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
     try:
-        with path.open("r+b"):
-            return True
-    except OSError:
-        return False
+        conn.exec_driver_sql(f"PRAGMA user_version = {int(version or 0)}")
+    finally:
+        conn.exec_driver_sql("ROLLBACK")
 
 
 def _why(exc: DBAPIError) -> str:
@@ -162,9 +168,13 @@ class Database:
             raise DatabaseUnusable(shown, f"URL として読めません: {exc}") from None
         try:
             self._create_tables()
+            if self.dialect == "sqlite":
+                with self.engine.connect() as conn:
+                    _probe_sqlite_write(conn)
         except DBAPIError as exc:
             self.engine.dispose()
-            raise DatabaseUnusable(shown, _why(exc)) from None
+            read_only = "readonly" in str(exc.orig)
+            raise DatabaseUnusable(shown, READ_ONLY if read_only else _why(exc)) from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

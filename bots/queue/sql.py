@@ -28,6 +28,8 @@ register) can never lead to a second entry.
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -313,10 +315,23 @@ class SqlWorkQueue(WorkQueue):
         return written
 
     def reap(self, now: datetime | None = None) -> int:
-        """Expired claims back to the queue — or, their attempts used up, to 要確認."""
+        """Expired claims back to the queue — or, their attempts used up, to 要確認.
+
+        A claim of a runner of this machine that no longer exists (killed, crashed) counts
+        as expired at once: its application need not wait out the lease.
+        """
         now = now or utcnow()
-        expired = (ApplicationRow.status.in_(HELD), ApplicationRow.acquired_until < now)
         with self.db.transaction() as conn:
+            holders = conn.execute(
+                select(ApplicationRow.acquired_by)
+                .where(ApplicationRow.status.in_(HELD), ApplicationRow.acquired_until >= now)
+                .distinct()
+            ).scalars()
+            dead = [h for h in holders if h and holder_is_dead(h)]
+            ended = ApplicationRow.acquired_until < now
+            if dead:
+                ended = or_(ended, ApplicationRow.acquired_by.in_(dead))
+            expired = (ApplicationRow.status.in_(HELD), ended)
             used_up = conn.execute(
                 select(ApplicationRow.id, ApplicationRow.attempts).where(
                     *expired, ApplicationRow.attempts >= self.max_attempts
@@ -390,11 +405,30 @@ def _outcome_values(outcome: Outcome, now: datetime) -> tuple[Status, dict[str, 
     return Status.RESOLVED, values
 
 
+def holder_is_dead(holder: str) -> bool:
+    """Whether ``holder`` (``host:pid``, :func:`bots.engine.runner.runner_name`) is a
+    process of this machine that no longer exists. Holders on other machines are never
+    judged dead here: this machine cannot see their processes; their leases decide.
+    """
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # another user's live process
+    return False
+
+
 class RunLock:
     """At most one run per name at a time, across processes and machines.
 
     The scheduler and ``renkei run`` both take it; a holder that died frees it when its
-    lease ends, so a crashed run never blocks the next morning's schedule for good.
+    lease ends, so a crashed run never blocks the next morning's schedule for good — and
+    at once when the holder was a process of this machine that no longer exists (a
+    killed run or scheduler service), so a restart does not wait out the lease.
     """
 
     def __init__(self, db: Database, name: str, holder: str, lease: timedelta) -> None:
@@ -412,13 +446,13 @@ class RunLock:
                         )
                     )
                     return True
+                free = [RunLockRow.acquired_until <= now, RunLockRow.holder == self.holder]
+                if holder_is_dead(row.holder):  # killed on this machine: no need to wait
+                    free.append(RunLockRow.holder == row.holder)
                 n = _rowcount(
                     s.execute(
                         update(RunLockRow)
-                        .where(
-                            RunLockRow.name == self.name,
-                            or_(RunLockRow.acquired_until <= now, RunLockRow.holder == self.holder),
-                        )
+                        .where(RunLockRow.name == self.name, or_(*free))
                         .values(holder=self.holder, acquired_until=now + self.lease)
                     )
                 )

@@ -19,6 +19,7 @@ schedule says ``on_closed_days``.
 from __future__ import annotations
 
 import signal
+import socket
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -71,7 +72,7 @@ class SchedulerService:
         self.settings = settings
         self.db = Database(settings.db_url)
         self.poll = poll
-        self.name = f"scheduler@{runner_name()}"
+        self.name = f"{store.SERVICE_PREFIX}{runner_name()}"
         self.stopping = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="renkei-run")
 
@@ -81,6 +82,10 @@ class SchedulerService:
             signal.signal(signal.SIGTERM, lambda *_: self.stop())
             signal.signal(signal.SIGINT, lambda *_: self.stop())
         _warn_of_old_jobs(self.db)
+        for schedule_id in store.abandon_dead_fires(self.db, socket.gethostname()):
+            logger.warning(
+                "スケジュール {}: 停止したサービスの実行を「中断」と記録しました", schedule_id
+            )
         shown = make_url(self.db.url).render_as_string(hide_password=True)
         logger.info("スケジューラを開始しました（{}、DB {}）", self.name, shown)
         try:

@@ -29,11 +29,12 @@ from sqlalchemy.exc import IntegrityError
 
 from bots.queue.db import Database
 from bots.queue.schema import ScheduleFireRow, ScheduleRow
-from bots.queue.sql import _rowcount, utcnow
+from bots.queue.sql import _rowcount, holder_is_dead, utcnow
 from bots.scheduling.calendar import JST
 
 CRON = "cron"
 RUN_NOW = "run-now"
+SERVICE_PREFIX = "scheduler@"  # fired_by = scheduler@host:pid
 _TICK = timedelta(microseconds=1)
 _CRON_FIELDS = ("second", "minute", "hour", "day", "month", "day_of_week")
 
@@ -362,3 +363,25 @@ def finish_fire(
             .where(ScheduleFireRow.id == fire_id)
             .values(outcome=outcome, reason=reason, run_id=run_id, ended_at=utcnow())
         )
+
+
+def abandon_dead_fires(db: Database, host: str) -> list[str]:
+    """Mark ``interrupted`` the fires still ``running`` under a service of this host that is
+    no longer alive (killed, the machine restarted): ``schedule list`` must not show a run
+    as going for ever. Returns the schedule ids. Services on other hosts are left alone:
+    this one cannot see their processes. The applications such a run held are safe anyway:
+    their leases expire and the next run looks each up in the core system before typing.
+    """
+    prefix = f"{SERVICE_PREFIX}{host}:"  # (holder_is_dead also checks the host)
+    with db.session() as s:
+        running = s.scalars(
+            select(ScheduleFireRow).where(
+                ScheduleFireRow.outcome == "running", ScheduleFireRow.fired_by.startswith(prefix)
+            )
+        ).all()
+        dead = [f for f in running if holder_is_dead(f.fired_by.removeprefix(SERVICE_PREFIX))]
+        for fire in dead:
+            fire.outcome = "interrupted"
+            fire.reason = f"スケジューラ（{fire.fired_by}）が実行中に停止しました"
+            fire.ended_at = utcnow()
+        return [f.schedule_id for f in dead]
