@@ -12,7 +12,9 @@ time-out it reuses; register failures are asked for by each register handler thr
 :func:`register_should_fail`, before it writes anything.
 
 The names below (``FaultSettings`` and its fields, ``install``, ``faults``,
-``register_should_fail``, ``layout_variant``) are the API the subsystems call: keep them.
+``register_should_fail``, ``layout_variant``, ``form_served``,
+``form_is_stale``) are the API the subsystems call: keep them. Every fault applied is
+counted per kind (``GET /_admin/faults/injected``), so a test can tell that it happened.
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ class FaultSettings:
     variants: dict[str, str] = field(default_factory=dict)  # subsystem → layout variant
     maintenance_window: str | None = None  # "HH:MM-HH:MM" local time, may cross midnight
     seed: int | None = None  # seeds the fault RNGs (reproducible sequential runs)
+    # subsystem → variant it switches to right after it next serves its entry form: the
+    # vendor update lands while a clerk has the form open (see form_served, form_is_stale)
+    switch_after_form: dict[str, str] = field(default_factory=dict)
 
 
 class FaultSettingsError(ValueError):
@@ -166,12 +171,12 @@ def _check(key: str, value: Any) -> Any:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise FaultSettingsError("seed must be null or an integer")
         return value
-    # variants
+    # variants, switch_after_form
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and k and (v is None or (isinstance(v, str) and v))
         for k, v in value.items()
     ):
-        raise FaultSettingsError("variants must map a subsystem to a variant name or null")
+        raise FaultSettingsError(f"{key} must map a subsystem to a variant name or null")
     return dict(value)
 
 
@@ -179,15 +184,23 @@ def apply_update(settings: FaultSettings, changes: dict[str, Any]) -> None:
     """Write validated changes into ``settings`` in place (callers hold the runtime lock)."""
     for key, value in changes.items():
         if key == "variants":
-            merged = dict(settings.variants)
-            for subsystem, variant in value.items():
-                if variant is None or variant == "v1":
-                    merged.pop(subsystem, None)
-                else:
-                    merged[subsystem] = variant
-            settings.variants = merged  # replaced, never mutated: readers see old or new
+            settings.variants = _merged(settings.variants, value, drop_v1=True)
+        elif key == "switch_after_form":
+            settings.switch_after_form = _merged(settings.switch_after_form, value, drop_v1=False)
         else:
             setattr(settings, key, value)
+
+
+def _merged(current: dict[str, str], changes: dict[str, Any], *, drop_v1: bool) -> dict[str, str]:
+    """A new per-subsystem mapping (replaced, never mutated: readers see old or new); a
+    null value removes the subsystem, and so does ``v1`` for ``variants`` (the normal one)."""
+    merged = dict(current)
+    for subsystem, variant in changes.items():
+        if variant is None or (drop_v1 and variant == "v1"):
+            merged.pop(subsystem, None)
+        else:
+            merged[subsystem] = variant
+    return merged
 
 
 def settings_json(settings: FaultSettings, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -215,6 +228,7 @@ class FaultRuntime:
         self.lock = threading.Lock()
         self.clock: Callable[[], dt.datetime] = dt.datetime.now  # tests may replace it
         self._rngs: dict[str, random.Random] = {}
+        self.injected: dict[str, int] = {}  # faults applied per kind, since start or reset
         self.reseed(settings.seed)
 
     def reseed(self, seed: int | None) -> None:
@@ -240,10 +254,38 @@ class FaultRuntime:
         with self.lock:
             return self._rngs[kind].randint(0, high)
 
+    def _copy(self) -> FaultSettings:
+        return replace(
+            self.settings,
+            variants=dict(self.settings.variants),
+            switch_after_form=dict(self.settings.switch_after_form),
+        )
+
+    def count(self, kind: str) -> None:
+        """Record that a fault of ``kind`` was applied (``GET /_admin/faults/injected``)."""
+        with self.lock:
+            self.injected[kind] = self.injected.get(kind, 0) + 1
+
+    def injected_counts(self) -> dict[str, int]:
+        with self.lock:
+            return dict(self.injected)
+
+    def switch_after_form(self, subsystem: str) -> str | None:
+        """Apply a pending ``switch_after_form`` of ``subsystem`` (once); the new variant."""
+        with self.lock:
+            pending = dict(self.settings.switch_after_form)
+            variant = pending.pop(subsystem, None)
+            if variant is None:
+                return None
+            self.settings.switch_after_form = pending
+            apply_update(self.settings, {"variants": {subsystem: variant}})
+            self.injected["layout_switch"] = self.injected.get("layout_switch", 0) + 1
+            return variant
+
     def snapshot(self) -> FaultSettings:
         """A consistent copy of the settings for one request."""
         with self.lock:
-            return replace(self.settings, variants=dict(self.settings.variants))
+            return self._copy()
 
     def update(self, changes: dict[str, Any]) -> FaultSettings:
         """Apply validated changes atomically; re-seeds when the seed is among them."""
@@ -251,7 +293,7 @@ class FaultRuntime:
             apply_update(self.settings, changes)
             if "seed" in changes:
                 self.reseed(self.settings.seed)
-            return replace(self.settings, variants=dict(self.settings.variants))
+            return self._copy()
 
     def reset(self) -> FaultSettings:
         """Every fault off again; the seed is kept and the generators restart from it."""
@@ -261,7 +303,8 @@ class FaultRuntime:
                 setattr(self.settings, f.name, getattr(FaultSettings(), f.name))
             self.settings.seed = seed
             self.reseed(seed)
-            return replace(self.settings, variants=dict(self.settings.variants))
+            self.injected = {}
+            return self._copy()
 
 
 def runtime() -> FaultRuntime:
@@ -295,8 +338,10 @@ def faults() -> FaultSettings:
 
 def register_should_fail(subsystem: str) -> bool:
     """Call first thing in a register POST handler; True → answer 500 without writing."""
-    failed = runtime().chance("register", faults().register_500_rate)
+    state = runtime()
+    failed = state.chance("register", faults().register_500_rate)
     if failed:
+        state.count("register_500")
         log.info("fault: register of %s answered 500 (nothing written)", subsystem)
     return failed
 
@@ -304,6 +349,32 @@ def register_should_fail(subsystem: str) -> bool:
 def layout_variant(subsystem: str) -> str | None:
     """The layout variant to render for ``subsystem`` ('v2', 'v3'), or None for the normal one."""
     return faults().variants.get(subsystem)
+
+
+#: What a post from a screen of an older layout gets (HTTP 409): the vendor's new program
+#: does not take the old form, and says so (docs/mock-core-faults.md, "a layout switch").
+STALE_FORM_TEXT = "画面が更新されました。お手数ですが、最初から入力し直してください。"
+
+
+def form_served(subsystem: str) -> None:
+    """Call after rendering ``subsystem``'s entry form: a pending ``switch_after_form``
+    switches its layout now, so the form just sent is posted to the new program."""
+    variant = runtime().switch_after_form(subsystem)
+    if variant is not None:
+        log.info("fault: %s switched to layout %s after serving its entry form", subsystem, variant)
+
+
+def form_is_stale(subsystem: str, posted_version: str | None, current_version: str) -> bool:
+    """Whether a post comes from a screen of another layout than the one in force
+    (``current_version``, as the subsystem's forms carry it): answer 409, store nothing.
+
+    A post without a version (a script posting fields directly) is taken as it is.
+    """
+    if posted_version is None or posted_version == current_version:
+        return False
+    runtime().count("stale_form")
+    log.info("fault: %s post from layout %s refused (stale form)", subsystem, posted_version)
+    return True
 
 
 # --- request classification ---
@@ -337,12 +408,14 @@ def _before_request() -> Response | None:
     settings = state.snapshot()
     delay = settings.latency_ms + state.randint("latency", settings.latency_jitter_ms)
     if delay > 0:
+        state.count("latency")
         g.mock_latency_ms = delay
         time.sleep(delay / 1000)
     if is_exempt_request():
         return None
     active, reopen = maintenance_state(settings, state.clock())
     if active:
+        state.count("maintenance_503")
         return _maintenance_response(reopen, state.clock())
     return None
 
@@ -382,5 +455,6 @@ def _after_request(response: Response) -> Response:
             charset = response.mimetype_params.get("charset", "utf-8")
             body = inject_notice(response.get_data(), charset, notice_html(index))
             if body is not None:
+                state.count("notice")
                 response.set_data(body)
     return response

@@ -45,9 +45,17 @@ def update() -> Response | tuple[Response, int]:
     return _current()
 
 
+@bp.get("/faults/injected")
+def injected() -> Response:
+    """How many times each kind of fault was applied since start-up or the last reset
+    (``register_500``, ``session_expiry``, ``maintenance_503``, ``notice``, ``latency``,
+    ``layout_switch``, ``stale_form``): a test's proof that the fault really happened."""
+    return jsonify(runtime().injected_counts())
+
+
 @bp.post("/faults/reset")
 def reset() -> Response:
-    """Every fault off (the seed is kept and the random sequences restart)."""
+    """Every fault off, counts zeroed (the seed is kept and the random sequences restart)."""
     runtime().reset()
     log.info("faults reset")
     return _current()

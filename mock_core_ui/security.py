@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask, abort, current_app, jsonify, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
-from .faults import faults, is_api_request
+from .faults import faults, is_api_request, runtime
 
 # Endpoints anyone may reach (no log-in, no time-out check).
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "healthz", "static"})
@@ -100,6 +100,7 @@ def _session_ended(now: float) -> bool:
     count = count + 1 if isinstance(count, int) else 1
     limit = faults().session_expiry_after
     if limit and count > limit:
+        runtime().count("session_expiry")
         return True
     session["last_seen"] = now
     session["requests"] = count

@@ -13,9 +13,15 @@ import datetime as dt
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from .faults import register_should_fail
+from .faults import (
+    STALE_FORM_TEXT,
+    form_is_stale,
+    form_served,
+    register_should_fail,
+)
 from .layouts import SUBSYSTEM, kosodate_layout
 from .services import store
+from .store import Resident
 from .validation import ClaimForm, validate_claim
 from .wareki import WarekiError, from_wareki
 
@@ -73,26 +79,35 @@ def nintei_new() -> str:
     resident = store().get_resident(atena_no) if atena_no else None
     if resident is None:
         abort(404, description=NO_RESIDENT)
-    return render_template(
-        "nintei_entry.html", form=ClaimForm(atena_no=atena_no), resident=resident, errors=[]
-    )
+    page = _entry(ClaimForm(atena_no=atena_no), resident, [])
+    form_served(SUBSYSTEM)  # a pending layout switch lands while the form is open
+    return page
+
+
+def _entry(form: ClaimForm, resident: Resident, errors: list[str]) -> str:
+    """The entry screen; its form carries the layout it was drawn in (``screen_version``)."""
+    return render_template("nintei_entry.html", form=form, resident=resident, errors=errors)
 
 
 @bp.route("/jidou/nintei", methods=["POST"])
 def nintei_register() -> str | Response:
     """Validate and store a claim; on any error the form comes back as typed, nothing stored.
 
-    A register fault (``register_500_rate``) answers 500 first of all, before any write.
+    A post from an entry screen of another layout (a vendor update while the form was
+    open) answers 409, and a register fault (``register_500_rate``) 500, before any write.
     """
+    layout = kosodate_layout()
+    if form_is_stale(SUBSYSTEM, request.form.get("screen_version"), layout.name):
+        abort(409, description=STALE_FORM_TEXT)
     if register_should_fail(SUBSYSTEM):
         abort(500, description=REGISTER_FAILED)
-    form = ClaimForm.from_mapping(kosodate_layout().to_standard(request.form))
+    form = ClaimForm.from_mapping(layout.to_standard(request.form))
     resident = store().get_resident(form.atena_no) if form.atena_no else None
     if resident is None:
         abort(404, description=NO_RESIDENT)
     claim, errors = validate_claim(form)
     if claim is None:
-        return render_template("nintei_entry.html", form=form, resident=resident, errors=errors)
+        return _entry(form, resident, errors)
     receipt_no = store().insert_claim(claim, resident, str(session["user_id"]))
     return redirect(url_for("views.nintei_result", receipt_no=receipt_no), code=303)
 

@@ -195,6 +195,7 @@ def test_admin_shows_defaults_merges_and_resets(client: FlaskClient) -> None:
         "variants": {},
         "maintenance_window": None,
         "seed": None,
+        "switch_after_form": {},
         "maintenance_active": False,
     }
     set_faults(client, latency_ms=5, variants={"kosodate": "v2", "kaigo": "v3"})
@@ -306,6 +307,52 @@ def test_register_should_fail_share_and_seed(tmp_path: Path, template_db: Path) 
     first = draws(1, "first")
     assert 80 <= sum(first) <= 160  # about 30 %
     assert draws(1, "again") == first
+
+
+def test_injected_faults_are_counted_and_reset(client: FlaskClient) -> None:
+    login(client)
+    set_faults(client, register_500_rate=1.0)
+    assert post_claim(client, FORM).status_code == 500
+    assert post_claim(client, FORM).status_code == 500
+    assert client.get("/_admin/faults/injected").get_json() == {"register_500": 2}
+    client.post("/_admin/faults/reset")
+    assert client.get("/_admin/faults/injected").get_json() == {}
+
+
+# --- a layout switch while the entry form is open ---
+
+
+def test_layout_switch_after_form_refuses_the_old_form_with_409(client: FlaskClient) -> None:
+    login(client)
+    set_faults(client, switch_after_form={"kosodate": "v2"})
+    old_form = entry_page(client)  # drawn in v1; the vendor update lands right after it
+    assert 'name="screen_version" value="v1"' in old_form
+    shown = client.get("/_admin/faults").get_json()
+    assert shown["variants"] == {"kosodate": "v2"} and shown["switch_after_form"] == {}
+
+    resp = client.post(
+        "/jidou/nintei", data={**FORM, "screen_version": "v1", "csrf_token": token_of(old_form)}
+    )
+
+    assert resp.status_code == 409
+    assert "画面が更新されました。お手数ですが、最初から入力し直してください。" in text(resp)
+    assert records(client) == []
+    assert client.get("/_admin/faults/injected").get_json() == {
+        "layout_switch": 1,
+        "stale_form": 1,
+    }
+    new_form = entry_page(client)  # the clerk starts again on the new screen: it registers
+    assert 'name="screen_version" value="v2"' in new_form
+    renamed = {V2_NAMES.get(k, k): v for k, v in FORM.items()}
+    resp = client.post(
+        "/jidou/nintei", data={**renamed, "screen_version": "v2", "csrf_token": token_of(new_form)}
+    )
+    assert resp.status_code == 303 and len(records(client)) == 1
+
+
+def test_switch_after_form_rejects_bad_values(client: FlaskClient) -> None:
+    resp = client.post("/_admin/faults", json={"switch_after_form": {"kaigo": 2}})
+    assert resp.status_code == 400 and "switch_after_form" in resp.get_json()["error"]
 
 
 # --- session expiry after N requests ---

@@ -7,10 +7,12 @@ update breaks first, so it is done with care.
 * once an element has been found by its first strategy, later fills, selects and reads act
   on that strategy directly (Playwright's strict locators still refuse a second match) and
   fall back to the full search only when that fails — one browser round trip instead of
-  three for most of a form, with the same errors when a screen has changed;
+  three for most of a form, with the same errors when a screen has changed; one failure
+  stops direct actions on that whole screen (a vendor update changes many ids at once);
 * no match, or an element that matches several times, raises a screen change naming the
   screen, the element and every strategy tried, like Playwright's call log — unless the
-  page is the login screen (session expired) or the server answered 5xx (transient);
+  page, any of its frames or the pop-up shows the login screen (session expired) or the
+  server answered 5xx or 409 (transient);
 * elements live where their screen says: the page, a named frame of a legacy frameset, or
   a pop-up window.
 
@@ -20,7 +22,9 @@ PlaywrightDriver` builds on it with the session, the actions and the evidence.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Frame, Locator, Page
@@ -38,6 +42,10 @@ from bots.recipe.selectors import Element, Screen, SelectorSet
 
 #: How long an action on an element's known first strategy may wait before the full search.
 DIRECT_MS = 1_000
+
+#: HTTP 409 Conflict: the core system refuses a post from a screen that was replaced (a
+#: vendor update while the form was open). Retried from the first screen, like a 5xx.
+STALE_STATUS = 409
 
 
 def element_key(element: Element) -> tuple[str, str, str]:
@@ -61,6 +69,13 @@ class ElementFinder:
     _found_first: set[tuple[str, str, str]]  # found by their first strategy: see _direct
 
     def _raise_server_error(self) -> None:
+        """Raise for the last answer that says the core system did not take the request.
+
+        5xx is the server's fault (503: closed for the nightly batch); 409 is the answer to a
+        post from a screen a vendor update replaced while it was open — nothing was stored,
+        and the application must start again from its first screen, so the stale page is
+        left at once (a single-page app would otherwise keep drawing the old layout).
+        """
         if not self._server_errors:
             return
         status, url = self._server_errors[-1]
@@ -68,7 +83,18 @@ class ElementFinder:
         path = url.removeprefix(self.base_url)
         if status == 503:
             raise CoreUnavailable(f"基幹システムが停止中です（HTTP 503、夜間バッチ等）: {path}")
+        if status == STALE_STATUS:
+            self._leave_page()
+            raise TransientError(
+                f"基幹システムの画面が入力中に更新されたため、登録されませんでした（HTTP 409）: "
+                f"{path}。最初の画面からやり直します"
+            )
         raise TransientError(f"基幹システムがエラーを返しました（HTTP {status}）: {path}")
+
+    def _leave_page(self) -> None:
+        """Drop the current document (the next attempt opens its screens afresh by URL)."""
+        with suppress(PlaywrightError):
+            self.page.goto("about:blank")
 
     # -- where elements live ----------------------------------------------------------
 
@@ -118,7 +144,26 @@ class ElementFinder:
                 except PlaywrightTimeout as exc:
                     raise TransientError("基幹システムの読み込みが終わりません") from exc
 
+    def _login_frame_shown(self) -> bool:
+        """Whether any frame of the page, or the pop-up, shows the log-in screen's URL: an
+        expired session of a frameset answers inside the frame that was loading (the menu
+        frame stays as it was), a lookup window inside the window. No browser round trip."""
+        login_url = self._login_screen.url
+        if not login_url:
+            return False
+        login_path = urlsplit(self.base_url + login_url).path
+        pages = [self.page]
+        if self._popup is not None and not self._popup.is_closed():
+            pages.append(self._popup)
+        return any(
+            f.url.startswith(self.base_url) and urlsplit(f.url).path == login_path
+            for p in pages
+            for f in p.frames
+        )
+
     def _on_login_page(self) -> bool:
+        if self._login_frame_shown():
+            return True
         marker = self._login_screen.marker
         if marker is None:
             return False
@@ -152,9 +197,8 @@ class ElementFinder:
                 raise SessionExpired(
                     "基幹システムのセッションが切れました（ログイン画面に戻りました）"
                 )
-        combined = any_of(locators)
         try:
-            combined.first.wait_for(state="attached", timeout=timeout or self.timeout_ms)
+            self._wait_for_any(element, locators, scope, timeout or self.timeout_ms)
         except PlaywrightTimeout:
             self._raise_not_found(element, locators, scope)
         for index, loc in enumerate(locators):
@@ -174,6 +218,19 @@ class ElementFinder:
             return loc
         self._raise_not_found(element, locators, scope)
 
+    def _wait_for_any(
+        self, element: Element, locators: list[Locator], scope: Scope, timeout: float
+    ) -> None:
+        """Wait until a strategy matches — or the log-in screen shows where the element was
+        awaited: an expired session answers the request that was loading (a script's call
+        redirects a single-page app, a frame's link loads the log-in form into the frame),
+        which must not cost a whole time-out before it is recognised."""
+        waiting = any_of(locators)
+        marker = self._login_screen.marker
+        if marker is not None and element.screen != self._login_screen.name:
+            waiting = waiting.or_(any_of([strategy_locator(scope, s) for s in marker.strategies]))
+        waiting.first.wait_for(state="attached", timeout=timeout)
+
     def _direct(self, element: Element) -> Locator | None:
         """The first strategy's locator, to act on without counting first — when this
         element was found by it before in this session and nothing else needs checking
@@ -190,6 +247,13 @@ class ElementFinder:
         if scope is None:
             return None
         return strategy_locator(scope, element.strategies[0])
+
+    def _distrust(self, element: Element) -> None:
+        """A direct action on an element found before failed: its screen has probably
+        changed under us (a vendor update renames many ids at once), so no element of that
+        screen is acted on directly any more until found by its first strategy again —
+        one short wait per changed screen, not one per renamed field."""
+        self._found_first = {k for k in self._found_first if k[0] != element.screen}
 
     def _raise_not_found(self, element: Element, locators: list[Locator], scope: Scope) -> NoReturn:
         self._raise_server_error()

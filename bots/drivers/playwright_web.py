@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from time import monotonic
-from urllib.parse import urlsplit
 from weakref import WeakSet
 
 from playwright.sync_api import Browser, BrowserContext, Dialog, Frame, Locator, Page, Response
@@ -30,10 +29,11 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bots.contracts import Driver
-from bots.drivers.finding import DIRECT_MS, ElementFinder, element_key
+from bots.drivers.finding import DIRECT_MS, STALE_STATUS, ElementFinder, element_key
 from bots.drivers.locating import dom_query, strategy_locator
 from bots.drivers.reading import SHOWN_JS, Query, read_singles, read_table, single_text
 from bots.errors import (
+    CoreUnavailable,
     RenkeiError,
     ScreenChanged,
     SelectorNotFound,
@@ -155,7 +155,10 @@ class PlaywrightDriver(ElementFinder, Driver):
             dialog.dismiss() if dialog.type == "prompt" else dialog.accept()
 
     def _on_response(self, response: Response) -> None:
-        if response.status >= 500 and response.request.resource_type in (
+        # Documents and script calls alike (a single-page app registers by fetch): a 5xx
+        # or a 409 (stale screen) is never the core system's verdict on the application.
+        status = response.status
+        if (status >= 500 or status == STALE_STATUS) and response.request.resource_type in (
             "document",
             "xhr",
             "fetch",
@@ -175,10 +178,11 @@ class PlaywrightDriver(ElementFinder, Driver):
         except PlaywrightTimeout as exc:
             raise TransientError(f"基幹システムが応答しません: {path}") from exc
         except PlaywrightError as exc:
-            raise TransientError(
-                f"基幹システムに接続できません: {exc.message.splitlines()[0]}"
-            ) from exc
-        if response is not None and response.status >= 500:
+            first = exc.message.splitlines()[0]
+            if "net::ERR_" in first:  # refused, no route, unknown host: the whole system
+                raise CoreUnavailable(f"基幹システムに接続できません: {first}") from exc
+            raise TransientError(f"基幹システムの画面を開けません: {first}") from exc
+        if response is not None and (response.status >= 500 or response.status == STALE_STATUS):
             self._server_errors.append((response.status, response.url))
         self._raise_server_error()
 
@@ -188,11 +192,11 @@ class PlaywrightDriver(ElementFinder, Driver):
             self._fresh_tab()
         url = self.page.url
         if url.startswith(self.base_url):
-            login_url = self._login_screen.url
-            if not self.selectors.single_page and login_url:
+            if not self.selectors.single_page and self._login_screen.url:
                 # A multi-page system shows its log-in screen at its own URL (an expired
-                # session redirects there): no need to ask the page, which costs a query.
-                if urlsplit(url).path != urlsplit(self.base_url + login_url).path:
+                # session redirects there, in a frameset inside a frame): the frames' URLs
+                # tell, without asking the page, which costs a query.
+                if not self._login_frame_shown():
                     return
             elif not self._on_login_page():
                 return
@@ -293,7 +297,7 @@ class PlaywrightDriver(ElementFinder, Driver):
                 loc.fill(value, timeout=DIRECT_MS)
                 return
             except PlaywrightError:
-                pass  # look properly: the error must name the screen and strategies
+                self._distrust(element)  # look properly: the error must name the strategies
         self.locate(element).fill(value)
 
     def check_values(self, typed: Sequence[tuple[Element, str]]) -> None:
@@ -327,7 +331,7 @@ class PlaywrightDriver(ElementFinder, Driver):
                 loc.select_option(label=label, timeout=DIRECT_MS)
                 return
             except PlaywrightError:
-                pass  # not there, or no such option: find out which, below
+                self._distrust(element)  # not there, or no such option: find out which
         loc = self.locate(element)
         try:
             loc.select_option(label=label, timeout=2_000)
@@ -343,7 +347,7 @@ class PlaywrightDriver(ElementFinder, Driver):
                 loc.check(timeout=DIRECT_MS)
                 return
             except PlaywrightError:
-                pass
+                self._distrust(element)
         self.locate(element).check()
 
     def _known_scope(self, element: Element) -> Page | Frame | None:
@@ -454,12 +458,17 @@ class PlaywrightDriver(ElementFinder, Driver):
         while True:
             self._raise_server_error()
             if self._alerts:
-                return self.take_alerts()
+                alerts = self.take_alerts()
+                self._raise_server_error()  # the error page's own alert is no verdict
+                return alerts
             try:
                 if Counter(self._texts(success)) - before:
                     return []
                 if errors is not None and self.count(errors):
                     rows = self.read_rows(errors, {})
+                    # A script shows a failed call's message in the same list as a
+                    # rejection: the answer's status, seen by now, decides which it was.
+                    self._raise_server_error()
                     return [r["_text"] for r in rows if r["_text"]] or ["（内容なし）"]
                 if self._on_login_page():
                     raise SessionExpired("登録の途中でセッションが切れました（登録されていません）")
@@ -496,7 +505,13 @@ class PlaywrightDriver(ElementFinder, Driver):
             for scope in scopes:
                 detect = strategy_locator(scope, interrupt.detect.strategies[0])
                 if detect.count() and detect.first.is_visible():
-                    strategy_locator(scope, interrupt.close.strategies[0]).first.click()
+                    close = strategy_locator(scope, interrupt.close.strategies[0]).first
+                    # Its own click, not a Playwright action: an action first runs the
+                    # locator handler, which closes the overlay, and the action then waits
+                    # out its time-out for a close button that is gone. Closed meanwhile
+                    # (by the handler): the wait below decides.
+                    with suppress(PlaywrightError):
+                        close.evaluate("e => e.click()", timeout=DIRECT_MS)
                     detect.first.wait_for(state="hidden", timeout=self.timeout_ms)
                     self.interruptions.append(interrupt.name)
 

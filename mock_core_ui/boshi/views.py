@@ -147,6 +147,8 @@ def api_residents() -> Response | tuple[Response, int]:
         return _errors([NEED_ATENA], 400)
     resident = boshi_store_of().get_resident(atena_no)
     found = [] if resident is None else [resident]
+    if request.args.get("view") == "entry":  # the 届出 screen opens: the form is drawn now
+        faults.form_served(SUBSYSTEM)
     return jsonify(
         {
             "residents": [
@@ -172,7 +174,13 @@ def _header_csrf_ok() -> bool:
 
 @bp.post("/api/pregnancies")
 def api_register() -> tuple[Response, int]:
-    """Register a 妊娠の届出: 201 with the 受付番号, or 400 with every problem (nothing kept)."""
+    """Register a 妊娠の届出: 201 with the 受付番号, or 400 with every problem (nothing kept).
+
+    The script sends the layout it drew the form in (``X-Screen-Version``); a form drawn
+    before a vendor update gets 409 and is not kept, nor is one a register fault hits (500).
+    """
+    if faults.form_is_stale(SUBSYSTEM, request.headers.get("X-Screen-Version"), variant()):
+        return _errors([faults.STALE_FORM_TEXT], 409, error="screen_updated")
     if faults.register_should_fail(SUBSYSTEM):
         return _errors([SYSTEM_ERROR], 500)
     if not _header_csrf_ok():

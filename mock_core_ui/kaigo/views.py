@@ -136,7 +136,9 @@ def nintei_new() -> Response:
     if person is None:
         return _page("search.html", layout, [NOT_FOUND], hno=hno, results=None)
     form = EntryForm(hihokensha_no=hno)
-    return _page("entry.html", layout, form=form, person=person, n=layout.entry)
+    page = _page("entry.html", layout, form=form, person=person, n=layout.entry)
+    faults.form_served(SUBSYSTEM)  # a pending layout switch lands while the form is open
+    return page
 
 
 @bp.route("/nintei", methods=["POST"])
@@ -144,11 +146,15 @@ def nintei_register() -> Response:
     """Validate and store; on error the form comes back as typed with one alert, unstored.
 
     Success answers the POST itself with the result screen (no redirect), as the vendor's
-    product does: reloading it posts again and registers a second application.
+    product does: reloading it posts again and registers a second application. A post from
+    an entry form of another layout (a vendor update while it was open) answers 409 and a
+    register fault 500, before anything is read or written.
     """
+    layout = _layout()
+    if faults.form_is_stale(SUBSYSTEM, sjis_form().get("screen_version"), layout.version):
+        abort(409, description=faults.STALE_FORM_TEXT)
     if faults.register_should_fail(SUBSYSTEM):
         abort(500)
-    layout = _layout()
     form = EntryForm.from_mapping(sjis_form(), layout)
     person = store.get_insured(form.hihokensha_no) if HNO_RE.fullmatch(form.hihokensha_no) else None
     application, errors = validate_entry(

@@ -117,7 +117,10 @@
   async function api(method, path, body) {
     spinnerOn();
     try {
-      var opts = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
+      // X-Screen-Version: the layout this page was drawn in; after a vendor update the
+      // server refuses a post from the old screen (409) instead of misreading it.
+      var opts = { method: method, credentials: "same-origin",
+        headers: { Accept: "application/json", "X-Screen-Version": VARIANT } };
       if (body !== undefined) {
         opts.headers["Content-Type"] = "application/json";
         opts.headers["X-CSRF-Token"] = CSRF;
@@ -270,7 +273,7 @@
     entry = { atena: atena, resident: null, missing: false, values: emptyValues(),
       errors: null, fieldErrors: {}, controls: null };
     show("妊娠の届出", [h("h1", { text: "妊娠の届出" })]);
-    var res = await api("GET", API + "residents?atena_no=" + encodeURIComponent(atena));
+    var res = await api("GET", API + "residents?view=entry&atena_no=" + encodeURIComponent(atena));
     if (!res || token !== seq) return;
     if (res.status !== 200) entry.errors = res.data.errors;
     else if (!res.data.residents.length) entry.missing = true;
