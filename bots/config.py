@@ -58,13 +58,13 @@ def _int_env(name: str, default: int, minimum: int) -> int:
     return value
 
 
-def _float_env(name: str, default: float) -> float:
-    """A number of seconds (0 or more), or a ValueError naming the setting."""
+def _float_env(name: str, default: float, unit: str = "秒数") -> float:
+    """A number of seconds (or ``unit``; 0 or more), or a ValueError naming the setting."""
     raw = _env(name, str(default))
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"{name} は秒数で指定してください（{raw!r}）") from None
+        raise ValueError(f"{name} は{unit}で指定してください（{raw!r}）") from None
     if value < 0:
         raise ValueError(f"{name} は 0 以上で指定してください（{value}）")
     return value
@@ -112,6 +112,11 @@ class Settings:
     # an application started then would be cut off mid-entry by the core system.
     window_margin_s: float = field(
         default_factory=lambda: _float_env("RENKEI_WINDOW_MARGIN_S", 300.0)
+    )
+    # How long the driver waits for an element or a page before it calls the screen
+    # changed (ms): long enough for a slow core system, short enough to stop promptly.
+    timeout_ms: float = field(
+        default_factory=lambda: _float_env("RENKEI_TIMEOUT_MS", 10_000.0, "ミリ秒")
     )
 
     def __post_init__(self) -> None:

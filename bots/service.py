@@ -105,6 +105,7 @@ def engine_settings(settings: Settings) -> EngineSettings:
         chromium=settings.chromium,
         headless=settings.headless,
         transient_tries=settings.transient_tries,
+        timeout_ms=settings.timeout_ms,
         lease=timedelta(seconds=settings.lease_s),
         retry_later=timedelta(seconds=settings.retry_later_s),
         session_limit=settings.core_sessions,
