@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from pathlib import Path
@@ -59,29 +59,15 @@ class ExitCode(IntEnum):
     OUTSIDE_WINDOW = 7  # a subsystem's online window is closed (or closes within the margin)
 
 
-@dataclass
-class ServiceRunResult(RunResult):
-    """The engine's result, with what the service decided around it."""
-
-    locked: dict[str, str] = field(default_factory=dict)  # procedure → who holds its lock
-    broken: dict[str, str] = field(default_factory=dict)  # recipe file → located error
-    outside_window: dict[str, str] = field(default_factory=dict)  # system → reason
-
-    @classmethod
-    def of(cls, result: RunResult) -> ServiceRunResult:
-        return cls(**{f.name: getattr(result, f.name) for f in fields(RunResult)})
-
-
 def exit_code(result: RunResult) -> ExitCode:
     """The exit code of a finished (or skipped) run: see :class:`ExitCode`."""
-    extra = result if isinstance(result, ServiceRunResult) else ServiceRunResult.of(result)
-    windowed = set(extra.outside_window)
+    windowed = set(result.outside_window)
     retried = any(i.outcome == OutcomeKind.RETRY for i in result.items)
     codes = [
         (bool(result.stopped), ExitCode.STOPPED),
-        (bool(extra.broken), ExitCode.RECIPE_BROKEN),
+        (bool(result.broken), ExitCode.RECIPE_BROKEN),
         (bool(set(result.paused) - windowed) or retried, ExitCode.PAUSED),
-        (bool(extra.locked) or bool(result.skipped_reason), ExitCode.LOCKED),
+        (bool(result.locked) or bool(result.skipped_reason), ExitCode.LOCKED),
         (bool(windowed), ExitCode.OUTSIDE_WINDOW),
     ]
     return next((code for hit, code in codes if hit), ExitCode.OK)
@@ -190,8 +176,8 @@ def _windows(
 
 def _skipped(
     settings: Settings, run_id: str, runner: str, procedure: str | None, why: str
-) -> ServiceRunResult:
-    result = ServiceRunResult(
+) -> RunResult:
+    result = RunResult(
         run_id, runner, procedure, datetime.now().astimezone(), settings.out_root / run_id
     )
     result.skipped_reason = why
@@ -207,7 +193,7 @@ def run_once(
     on_item: Callable[[ItemResult], None] | None = None,
     db: Database | None = None,
     exclusive: bool = True,
-) -> ServiceRunResult:
+) -> RunResult:
     """Run the bot once over ``procedure`` (or every procedure whose recipe loads).
 
     Each procedure's run lock is taken first; a procedure another run holds is left to
@@ -243,7 +229,7 @@ def run_once(
         engine = Engine(
             online, queue, engine_settings(settings), run_id=run_id, runner=runner, slots=slots
         )
-        result = ServiceRunResult.of(engine.run(None, limit=limit, on_item=each, gate=gate))
+        result = engine.run(None, limit=limit, on_item=each, gate=gate)
         result.procedure = procedure
         result.locked, result.broken, result.outside_window = locks.refused, broken, closed
         for system, reason in closed.items():
@@ -252,7 +238,7 @@ def run_once(
         return result
 
 
-def _record(db: Database, result: ServiceRunResult) -> None:
+def _record(db: Database, result: RunResult) -> None:
     """The report and summary in the run folder, and the run's row in the database."""
     write_report(result)
     with db.session() as s:

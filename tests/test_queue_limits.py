@@ -56,6 +56,7 @@ def test_a_poison_application_ends_in_review_while_the_rest_is_keyed(
     others = [k for k, r in sorted(rows(db).items(), key=lambda kv: kv[1].received_at)]
     others.remove(poison)
     settings.max_attempts = 2
+    settings.timeout_ms = 3000  # the missing choice is waited for this long, then named
     settings.retry_later_s = 60
 
     first = run_once(settings, db=db)

@@ -211,6 +211,39 @@ def test_cli_add_list_pause_run_now_remove(db_url: str, db: Database) -> None:
     assert [s.id for s in list_schedules(db)] == [f"run:{PROCEDURE}"]
 
 
+def test_list_shows_the_next_run_that_will_happen_and_why_earlier_slots_rest(
+    db_url: str, db: Database
+) -> None:
+    """ "次回" is what staff plan by: a slot on a closed day is recorded, not run, so the
+    list names the next open slot and the day that is skipped."""
+    assert renkei(db_url, "schedule", "add", "--id", "d", "--cron", "0 9 * * *").exit_code == 0
+    [before] = list_schedules(db)
+    assert before.next_run is not None
+    first = before.next_run.date()  # an open day (the list skips closed ones already)
+    closed = renkei(db_url, "calendar", "closed", "add", first.isoformat(), "--note", "庁舎点検")
+    assert closed.exit_code == 0, closed.output
+
+    [after] = list_schedules(db)
+    assert after.next_run is not None and after.next_run.date() > first
+    assert after.skipped_first == f"{first.isoformat()} は閉庁日（庁舎点検）です"
+    line = renkei(db_url, "schedule", "list").output.splitlines()[0].split("\t")
+    assert (
+        line[3]
+        == f"次回 {after.next_run:%Y-%m-%d}（{'月火水木金土日'[after.next_run.weekday()]}）09:00:00 JST"
+    )
+    assert line[5] == f"その前は休み: {first.isoformat()} は閉庁日（庁舎点検）です"
+
+
+def test_a_schedule_only_on_closed_days_is_flagged_when_added(db_url: str, db: Database) -> None:
+    added = renkei(db_url, "schedule", "add", "--id", "sat", "--cron", "0 9 * * 6")
+    assert added.exit_code == 0
+    assert "次回 なし" in added.output
+    assert "すべて閉庁日に当たるため実行されません" in added.output
+    assert "--on-closed-days" in added.output
+    [sched] = list_schedules(db)
+    assert sched.next_run is None and "土曜日の閉庁日です" in (sched.skipped_first or "")
+
+
 @pytest.mark.parametrize("command", ["pause", "resume", "remove", "run-now"])
 def test_unknown_schedule_id_is_one_line(db_url: str, command: str) -> None:
     result = renkei(db_url, "schedule", command, "run:nothing")

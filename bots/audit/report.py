@@ -34,11 +34,12 @@ _env = Environment(
 
 
 def _around(result: RunResult) -> dict[str, dict[str, str]]:
-    """What the service decided around the engine (``bots.service.ServiceRunResult``):
+    """What the service decided around the engine (:func:`bots.service.run_once`):
     procedures left to another run, broken recipe files, subsystems outside their window."""
     return {
-        name: dict(getattr(result, name, {}) or {})
-        for name in ("locked", "broken", "outside_window")
+        "locked": dict(result.locked),
+        "broken": dict(result.broken),
+        "outside_window": dict(result.outside_window),
     }
 
 

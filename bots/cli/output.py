@@ -57,9 +57,7 @@ def progress(total: int, *, tty: bool | None = None) -> Iterator[ItemReporter]:
 def print_summary(result: RunResult) -> None:
     """The run's summary as staff read it (times in JST); problems to act on are also
     written to stderr, where cron mails and monitoring look."""
-    locked: dict[str, str] = getattr(result, "locked", {})
-    broken: dict[str, str] = getattr(result, "broken", {})
-    windowed: dict[str, str] = getattr(result, "outside_window", {})
+    locked, broken, windowed = result.locked, result.broken, result.outside_window
     for why in broken.values():
         click.echo(f"レシピを読み込めないため実行しませんでした: {why}", err=True)
     if result.skipped_reason:

@@ -115,13 +115,19 @@ def schedule_add(
     )
     nxt = _jst(sched.next_run) if sched.next_run else "なし"
     click.echo(f"{sched.id}: {sched.cron} を追加しました  次回 {nxt}")
+    if sched.next_run is None and sched.skipped_first:
+        click.echo(
+            f"注意: この時刻はすべて閉庁日に当たるため実行されません（{sched.skipped_first}）。"
+            "閉庁日にも実行するには --on-closed-days を付けてください",
+            err=True,
+        )
 
 
 @schedule.command("list")
 @click.pass_context
 def schedule_list(ctx: click.Context) -> None:
     """スケジュールの一覧（次回・前回の実行）/ List schedules; reads only, changes nothing."""
-    from bots.scheduling.store import list_schedules
+    from bots.scheduling.store import FIRE_LABELS, list_schedules
 
     schedules = list_schedules(_db(ctx))
     if not schedules:
@@ -130,13 +136,17 @@ def schedule_list(ctx: click.Context) -> None:
         days = "閉庁日も実行" if s.on_closed_days else "閉庁日は休み"
         state = "一時停止中" if s.paused else f"次回 {_jst(s.next_run) if s.next_run else 'なし'}"
         pending = "  今すぐ実行を依頼済み" if s.run_now_pending else ""
-        click.echo(f"{s.id}\t{s.cron}\t手続 {s.procedure or '全手続'}\t{state}\t{days}{pending}")
+        skipped = f"\tその前は休み: {s.skipped_first}" if s.skipped_first else ""
+        click.echo(
+            f"{s.id}\t{s.cron}\t手続 {s.procedure or '全手続'}\t{state}\t{days}{pending}{skipped}"
+        )
         if s.last_fire is not None:
             f = s.last_fire
             kind = "（今すぐ実行）" if f.kind == "run-now" else ""
             run = f"  実行ID {f.run_id}" if f.run_id else ""
             reason = f"  {f.reason}" if f.reason else ""
-            click.echo(f"\t前回 {_jst(f.slot)}{kind} {f.outcome}{reason}{run}")
+            label = FIRE_LABELS.get(f.outcome, f.outcome)
+            click.echo(f"\t前回 {_jst(f.slot)}{kind} {label}{reason}{run}")
 
 
 @schedule.command("pause")

@@ -62,6 +62,10 @@ class RunResult:
     drift: list[Drift] = field(default_factory=list)
     skipped_reason: str | None = None  # the run did not start (another run holds the lock)
     audit_last_hash: str | None = None  # the audit chain's final hash, kept outside the file
+    # decided around the engine by bots.service.run_once:
+    locked: dict[str, str] = field(default_factory=dict)  # procedure → who holds its lock
+    broken: dict[str, str] = field(default_factory=dict)  # recipe file → located error
+    outside_window: dict[str, str] = field(default_factory=dict)  # system → reason
 
     @property
     def counts(self) -> Counter[str]:

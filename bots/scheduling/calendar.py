@@ -12,6 +12,7 @@ not take a Monday 08:00 JST run for a Sunday one.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -53,15 +54,23 @@ def closed_day_reason(db: Database, day: date) -> str | None:
 
     ``day`` is a date in Japan time: pass ``jst(moment).date()``, never a host-local date.
     """
-    fixed = fixed_closed_reason(day)
-    if fixed:
-        return fixed
+    return closed_days_checker(db)(day)
+
+
+def closed_days_checker(db: Database) -> Callable[[date], str | None]:
+    """:func:`closed_day_reason` with the extra closed days read once: for looking at many
+    days in a row (the next run of every schedule) without a query per day."""
     with db.session() as s:
-        row = s.get(ClosedDayRow, day)
-        if row is None:
-            return None
-        note = f"（{row.note}）" if row.note else ""
+        extra = {row.day: row.note for row in s.scalars(select(ClosedDayRow)).all()}
+
+    def reason(day: date) -> str | None:
+        fixed = fixed_closed_reason(day)
+        if fixed or day not in extra:
+            return fixed
+        note = f"（{extra[day]}）" if extra[day] else ""
         return f"{day.isoformat()} は閉庁日{note}です"
+
+    return reason
 
 
 def closed_reason_at(db: Database, at: datetime) -> str | None:

@@ -19,9 +19,9 @@ unique (schedule_id, slot) key in the same transaction; whoever loses either ski
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import delete, func, insert, select, update
@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from bots.queue.db import Database
 from bots.queue.schema import ScheduleFireRow, ScheduleRow
 from bots.queue.sql import _rowcount, holder_is_dead, utcnow
-from bots.scheduling.calendar import JST
+from bots.scheduling.calendar import JST, closed_days_checker
 
 CRON = "cron"
 RUN_NOW = "run-now"
@@ -61,9 +61,25 @@ class Schedule:
     cron: str
     on_closed_days: bool
     paused: bool
-    next_run: datetime | None  # None while paused
+    next_run: datetime | None  # the next slot that will run (closed days skipped); None if paused
     run_now_pending: bool
     last_fire: LastFire | None
+    skipped_first: str | None = None  # why the next slot(s) before next_run will not run
+
+
+#: What came of a fired slot (``schedule_fires.outcome``), in the words staff read.
+FIRE_LABELS = {
+    "running": "実行中",
+    "ran": "実行済",
+    "closed": "閉庁日のため休み",
+    "paused": "一部保留（基幹システム停止・稼働時間外）",
+    "stopped": "停止（画面の変更等、要対応）",
+    "skipped": "見送り（前回の実行が継続中）",
+    "failed": "実行できず",
+    "interrupted": "中断（サービス停止）",
+}
+#: How far ahead ``schedule list`` looks for a slot that is not on a closed day.
+LOOKAHEAD_SLOTS = 1000
 
 
 def parse_cron(expr: str) -> CronTrigger:
@@ -275,8 +291,30 @@ def _last_fires(db: Database) -> dict[str, LastFire]:
         }
 
 
-def _view(row: ScheduleRow, last: LastFire | None) -> Schedule:
-    nxt = None if row.paused else next_slot(row)
+def next_run(
+    row: ScheduleRow, closed: Callable[[date], str | None]
+) -> tuple[datetime | None, str | None]:
+    """The next slot that will really run (a closed day's is recorded, not run), and why
+    the slot(s) before it will not: what staff need from "次回"."""
+    slot = next_slot(row)
+    if row.on_closed_days:
+        return slot, None
+    trigger, skipped = parse_cron(row.cron), None
+    for _ in range(LOOKAHEAD_SLOTS):
+        if slot is None:
+            return None, skipped
+        reason = closed(slot.astimezone(JST).date())
+        if reason is None:
+            return slot, skipped
+        skipped = skipped or reason
+        slot = _after(trigger, slot)
+    return None, skipped
+
+
+def _view(
+    row: ScheduleRow, last: LastFire | None, closed: Callable[[date], str | None]
+) -> Schedule:
+    nxt, skipped = (None, None) if row.paused else next_run(row, closed)
     return Schedule(
         row.id,
         row.procedure,
@@ -286,13 +324,14 @@ def _view(row: ScheduleRow, last: LastFire | None) -> Schedule:
         nxt.astimezone(JST) if nxt else None,
         row.run_now_at is not None,
         last,
+        skipped,
     )
 
 
 def list_schedules(db: Database) -> list[Schedule]:
     """Every schedule with its next run and last fire: reads only, changes nothing."""
-    last = _last_fires(db)
-    return [_view(row, last.get(row.id)) for row in load_rows(db)]
+    last, closed = _last_fires(db), closed_days_checker(db)
+    return [_view(row, last.get(row.id), closed) for row in load_rows(db)]
 
 
 def get_schedule(db: Database, schedule_id: str) -> Schedule:
