@@ -9,17 +9,22 @@ is tested in ``test_scheduler_service.py``.
 
 from __future__ import annotations
 
+import os
+import time as clock
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from click import Group
 from click.testing import CliRunner, Result
 
 from bots.cli.main import cli
 from bots.cli.schedule import calendar, scheduler
+from bots.config import Settings
 from bots.queue.db import Database
 from bots.queue.schema import ScheduleRow
 from bots.scheduling.calendar import (
@@ -30,11 +35,13 @@ from bots.scheduling.calendar import (
     set_window,
     window_reason,
 )
+from bots.scheduling.service import SchedulerService
 from bots.scheduling.store import (
     ScheduleError,
     add_schedule,
     due_slot,
     get_schedule,
+    list_fires,
     list_schedules,
     next_slot,
     parse_cron,
@@ -383,3 +390,69 @@ def test_a_closed_day_added_twice_keeps_one_row_with_the_new_note(db: Database) 
     add_closed_day(db, date(2026, 12, 28), "庁舎点検")
     add_closed_day(db, date(2026, 12, 28), "停電")
     assert closed_day_reason(db, date(2026, 12, 28)) == "2026-12-28 は閉庁日（停電）です"
+
+
+# --- the service's decision on a UTC host, the clock frozen in the test -----------------
+
+
+@pytest.fixture
+def utc_host() -> Iterator[None]:
+    """This process as a host in UTC: its local date is not Japan's."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    clock.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        clock.tzset()
+
+
+def _fire_at(db_url: str, db: Database, tmp_path: Path, cron: str, utc: datetime) -> Any:
+    """The service looks once at ``utc`` (the clock frozen there, then moving on) and
+    finishes what it fired; the one fire it recorded."""
+    sid = f"s{utc:%m%d}"
+    assert renkei(db_url, "schedule", "add", "--id", sid, "--cron", cron).exit_code == 0
+    with db.session() as s:  # created a week before the frozen moment
+        row = s.get(ScheduleRow, sid)
+        assert row is not None
+        row.active_since = row.created_at = (utc - timedelta(days=7)).replace(tzinfo=None)
+    settings = Settings(db_url=db_url, out_root=tmp_path / "runs", audit_dir=tmp_path / "audit")
+    with time_machine.travel(utc + timedelta(seconds=3), tick=True):
+        assert datetime.now().astimezone().utcoffset() == timedelta(0)  # the host is UTC
+        service = SchedulerService(settings)
+        try:
+            service.tick()
+        finally:
+            service.close()
+    [fire] = list_fires(db, sid)
+    assert fire.slot == utc.replace(tzinfo=None)
+    return fire
+
+
+def test_monday_8am_jst_runs_on_a_utc_host_where_it_is_still_sunday(
+    utc_host: None, db_url: str, db: Database, tmp_path: Path
+) -> None:
+    """The issue's case: on a UTC host a Monday 08:00 JST run was skipped as Sunday."""
+    sunday_utc = datetime(2026, 12, 6, 23, 0, tzinfo=UTC)  # = Monday 2026-12-07 08:00 JST
+    fire = _fire_at(db_url, db, tmp_path, WEEKDAYS_8AM, sunday_utc)
+    assert fire.outcome == "ran", fire.reason
+
+
+def test_sunday_8am_jst_rests_on_a_utc_host_where_it_is_still_saturday(
+    utc_host: None, db_url: str, db: Database, tmp_path: Path
+) -> None:
+    saturday_utc = datetime(2026, 12, 5, 23, 0, tzinfo=UTC)  # = Sunday 2026-12-06 08:00 JST
+    fire = _fire_at(db_url, db, tmp_path, "0 8 * * *", saturday_utc)
+    assert (fire.outcome, fire.reason) == ("closed", "2026-12-06 は日曜日の閉庁日です")
+
+
+def test_year_end_begins_on_the_japanese_date_not_the_hosts(
+    utc_host: None, db_url: str, db: Database, tmp_path: Path
+) -> None:
+    monday_utc = datetime(2026, 12, 28, 23, 0, tzinfo=UTC)  # = Tuesday 2026-12-29 08:00 JST
+    fire = _fire_at(db_url, db, tmp_path, WEEKDAYS_8AM, monday_utc)
+    assert (fire.outcome, fire.reason) == ("closed", "2026-12-29 は年末年始の閉庁日です")

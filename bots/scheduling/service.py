@@ -93,12 +93,16 @@ class SchedulerService:
                 self.stopping.wait(self.tick())
         finally:
             logger.info("スケジューラを停止します: 実行中の処理の終了を待っています")
-            self._pool.shutdown(wait=True)
-            self.db.dispose()
+            self.close()
             logger.info("スケジューラを停止しました")
 
     def stop(self) -> None:
         self.stopping.set()
+
+    def close(self) -> None:
+        """Wait for the runs in progress, then let the database go."""
+        self._pool.shutdown(wait=True)
+        self.db.dispose()
 
     def tick(self) -> float:
         """Fire what is due now; the seconds to wait before the next look."""
