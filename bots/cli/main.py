@@ -378,27 +378,6 @@ def recipe_docs(ctx: click.Context) -> None:
 
 
 @cli.group()
-def audit() -> None:
-    """Audit log."""
-
-
-@audit.command("verify")
-@click.argument("file", type=click.Path(exists=True, path_type=Path))
-def audit_verify(file: Path) -> None:
-    """Check an audit log's hash chain: exit 1 if any line was altered or removed."""
-    from bots.audit.trail import verify_chain
-
-    summary = file.parent / "summary.json"
-    expected = (
-        json.loads(summary.read_text("utf-8")).get("audit_last_hash") if summary.exists() else None
-    )
-    ok, message = verify_chain(file, expected)
-    click.echo(message)
-    if not ok:
-        sys.exit(1)
-
-
-@cli.group()
 def review() -> None:
     """The exception queue (要確認): applications a person must act on."""
 
@@ -582,8 +561,10 @@ def review_undo(ctx: click.Context, app_id: str, note: str, who: str | None) -> 
 
 def _register_command_groups() -> None:
     """Command groups that live in their own modules (one module per idea)."""
+    from bots.cli.audit import audit
     from bots.cli.schedule import calendar, schedule, scheduler
 
+    cli.add_command(audit)
     cli.add_command(schedule)
     cli.add_command(calendar)
     cli.add_command(scheduler)
