@@ -255,7 +255,7 @@ def test_a_closed_day_in_japan_is_skipped_on_a_utc_host(
     assert {(f.outcome, f.reason, f.run_id) for f in closed} == {("closed", reason, None)}
     assert {f.run_id for f in done(db, "always", "ran")} <= set(runs(db))
     listed = renkei(db_url, "schedule", "list")
-    assert f"closed  {reason}" in listed
+    assert f"閉庁日のため休み  {reason}" in listed
 
 
 # --- two services, one database -------------------------------------------------------
