@@ -104,3 +104,18 @@ class SessionExpired(TransientError):
 
 class CoreUnavailable(TransientError):
     """The core system answers 503 (maintenance, the nightly batch): pause this subsystem."""
+
+
+class AuditWriteFailed(RenkeiError):
+    """An audit line or anchor could not be written (disk full, file gone, no permission).
+
+    Not a business or transient error: nothing may be keyed without its evidence, so the
+    run ends here, before the next step touches the core system.
+    """
+
+    def __init__(self, path: str, detail: str) -> None:
+        self.path = path
+        self.detail = detail
+        super().__init__(
+            f"監査記録 {path} に書き込めないため、実行を停止しました（基幹システムへの操作はこれ以上行いません）: {detail}"
+        )

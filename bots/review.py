@@ -28,8 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from bots.audit.anchors import AnchorSink, session_anchor
 from bots.audit.trail import AuditTrail
 from bots.contracts import AuditEvent, Status
+from bots.engine.evidence import safe_path_part
 from bots.engine.values import DATA_PROBLEM, data_problems
 from bots.masking import (
     ACCOUNT_NO_MASK,
@@ -262,9 +264,12 @@ def data_check(recipe: Recipe, data: dict[str, Any], atena_no: str) -> list[str]
     return list(dict.fromkeys(data_problems(recipe.schema.check(data), atena_no)))
 
 
-def record(audit_dir: Path, who: str, event: AuditEvent) -> None:
-    """One line in the staff actions' log (``review.jsonl``), hash-chained."""
-    trail = AuditTrail(audit_dir / "review.jsonl", "review", who)
+def record(
+    audit_dir: Path, who: str, event: AuditEvent, *, anchor: AnchorSink | None = None
+) -> None:
+    """One line in the staff actions' log (``review.jsonl``), hash-chained; anchored
+    (``anchor``, see :mod:`bots.audit.anchors`) when the trail closes."""
+    trail = AuditTrail(audit_dir / "review.jsonl", "review", who, anchor=anchor)
     try:
         trail.emit(event)
     finally:
@@ -328,7 +333,7 @@ class ReviewQueue:
             recipe = self.recipes.get(row.procedure)
             keys = sensitive_keys(recipe) if recipe else DEFAULT_SENSITIVE_KEYS
             item, data = _item(row), mask_values(row.data, keys)
-        shots = sorted(self.evidence_root.glob(f"*/screenshots/{app_id}/*.png"))
+        shots = sorted(self.evidence_root.glob(f"*/screenshots/{safe_path_part(app_id)}/*/*.png"))
         return ReviewDetail(item, data, history, shots)
 
     def _get(self, s: Any, app_id: str) -> ApplicationRow:
@@ -387,6 +392,7 @@ class ReviewQueue:
                     detail=note,
                     extra={"by": who, "from": before.value, **extra},
                 ),
+                anchor=session_anchor(s),  # committed with the change it records
             )
         return extra
 

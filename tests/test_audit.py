@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from bots.audit.trail import AuditTrail, verify_chain
 from bots.cli.main import cli
 from bots.contracts import AuditEvent
+from bots.errors import AuditWriteFailed
 
 MY_NUMBER = "123456789018"
 ACCOUNT_NO = "7654321"
@@ -242,25 +243,88 @@ def test_tampering_is_detected_at_the_line(
 # --- renkei audit verify --------------------------------------------------------------
 
 
-def test_cli_verify_intact_file_exits_0(audit_file: Path) -> None:
-    result = CliRunner().invoke(cli, ["audit", "verify", str(audit_file)])
+def _env(tmp_path: Path) -> dict[str, str]:
+    """The command on the test's own (empty) database and key: never the checkout's var/."""
+    return {
+        "RENKEI_DB": f"sqlite:///{tmp_path / 'renkei.db'}",
+        "RENKEI_OUT": str(tmp_path / "runs"),
+        "RENKEI_AUDIT_DIR": str(tmp_path / "audit"),
+        "RENKEI_KEY_DIR": str(tmp_path / "keys"),
+    }
 
-    assert result.exit_code == 0
-    assert "改ざんは検出されませんでした" in result.output
+
+def test_cli_verify_intact_file_exits_0(audit_file: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["audit", "verify", str(audit_file)], env=_env(tmp_path))
+
+    assert result.exit_code == 0, result.output
+    assert f"{audit_file}: 改ざんは検出されませんでした" in result.output
+    assert result.output.strip().splitlines()[-1] == (
+        "検証結果: 改ざんは見つかりませんでした（実行 1 件、操作記録 0 件）"
+    )
 
 
-def test_cli_verify_tampered_file_exits_1(audit_file: Path) -> None:
+def test_cli_verify_tampered_file_exits_1(audit_file: Path, tmp_path: Path) -> None:
     rows = audit_file.read_text(encoding="utf-8").splitlines()
     audit_file.write_text("\n".join(edit_value(rows)) + "\n", encoding="utf-8")
 
-    result = CliRunner().invoke(cli, ["audit", "verify", str(audit_file)])
+    result = CliRunner().invoke(cli, ["audit", "verify", str(audit_file)], env=_env(tmp_path))
 
     assert result.exit_code == 1
     assert f"{audit_file}:2: 行の内容が改変されています" in result.output
+    assert result.output.strip().splitlines()[-1] == "検証結果: 問題 1 件"
 
 
 def test_cli_verify_missing_file_is_an_error(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["audit", "verify", str(tmp_path / "nothing.jsonl")])
+    result = CliRunner().invoke(
+        cli, ["audit", "verify", str(tmp_path / "nothing.jsonl")], env=_env(tmp_path)
+    )
 
     assert result.exit_code not in (0, 1)
     assert "nothing.jsonl" in result.output
+
+
+# --- the writer owns its file -------------------------------------------------------------
+
+
+def test_a_screenshot_in_the_run_folder_is_recorded_relative_to_it(tmp_path: Path) -> None:
+    run = tmp_path / "run-2"
+    shot = run / "screenshots" / "A-1" / "01_before_register.png"
+    shot.parent.mkdir(parents=True)
+    shot.write_bytes(PNG)
+    trail = AuditTrail(run / "audit.jsonl", "run-2", "host-a:1")
+    trail.emit(AuditEvent(step="screenshot", outcome="ok", application="A-1", screenshot=shot))
+    trail.close()
+
+    entry = lines(run / "audit.jsonl")[0]
+    assert entry["screenshot"] == "screenshots/A-1/01_before_register.png"
+    assert entry["sha256"] == hashlib.sha256(PNG).hexdigest()
+
+
+def test_anchors_at_start_every_n_lines_and_at_close(tmp_path: Path) -> None:
+    anchored: list[tuple[str, int, bool]] = []
+    trail = AuditTrail(
+        tmp_path / "r" / "audit.jsonl",
+        "r",
+        "host-a:1",
+        anchor=lambda chain, head, n, final: anchored.append((chain, n, final)),
+        anchor_lines=3,
+        anchor_seconds=3600,
+    )
+    for _ in range(7):
+        trail.emit(AuditEvent(step="fill", outcome="ok", application="A-1"))
+    trail.close()
+    trail.close()  # closing twice anchors once
+
+    assert anchored == [("r", 1, False), ("r", 4, False), ("r", 7, False), ("r", 7, True)]
+
+
+def test_a_failed_write_raises_and_every_later_emit_too(tmp_path: Path) -> None:
+    log = tmp_path / "r" / "audit.jsonl"
+    log.parent.mkdir()
+    log.symlink_to("/dev/full")  # every write: ENOSPC, as on a full disk
+    trail = AuditTrail(log, "r", "host-a:1")
+
+    for _ in range(2):
+        with pytest.raises(AuditWriteFailed, match=f"監査記録 {log} に書き込めないため"):
+            trail.emit(AuditEvent(step="claim", outcome="ok", application="A-1"))
+    trail.close()

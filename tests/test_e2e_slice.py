@@ -88,7 +88,8 @@ def test_evidence_is_complete_and_never_shows_a_personal_number(
         assert [e.label for e in item.evidence] == ["before_register", "result"]
         for evidence in item.evidence:
             assert evidence.path.exists()
-            assert shots[str(evidence.path)] == sha256_file(evidence.path)
+            logged = evidence.path.resolve().relative_to(result.out_dir.resolve()).as_posix()
+            assert shots[logged] == sha256_file(evidence.path)  # relative to the run folder
     steps = {line["step"] for line in audit_lines}
     assert {"claim", "goto", "fill", "verify_identity", "register", "read", "outcome"} <= steps
     for line in audit_lines:
@@ -99,7 +100,10 @@ def test_evidence_is_complete_and_never_shows_a_personal_number(
     report = result.report_path.read_text()
     for item in result.items:
         assert item.application_id in report and item.receipt_no in report
-        assert f'href="screenshots/{item.application_id}/01_before_register.png"' in report
+        [first] = {e.attempt for e in item.evidence}  # keyed at its first try
+        assert first.endswith("-try-1")
+        shot = f"screenshots/{item.application_id}/{first}/01_before_register.png"
+        assert f'href="{shot}"' in report
     for path in (result.audit_path, result.report_path, result.out_dir / "summary.json"):
         text = path.read_text()
         for secret in secrets:

@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from bots.cli.main import cli
-from bots.intake.importer import ImportFileError, import_file
+from bots.intake.importer import ImportFileError, import_file, list_rejections
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow
 from bots.recipe.model import load_all
@@ -225,6 +225,53 @@ def test_bad_row_is_reported_with_its_row_number(
     assert row == 3  # header = 1, first data row = 2
     assert reason in message
     assert set(stored(database)) == {"G-1", "G-2"}
+
+
+# An id names the application's evidence folder: one that is a path must never get in.
+UNSAFE_IDS = [
+    pytest.param("../../x", "'../../x'", id="parent-dirs"),
+    pytest.param("/etc/passwd", "'/etc/passwd'", id="absolute"),
+    pytest.param("a/b", "'a/b'", id="slash"),
+    pytest.param("a\x00b", "'a\\x00b'", id="nul"),
+    pytest.param("a b", "'a b'", id="space"),
+    pytest.param(".hidden", "'.hidden'", id="leading-dot"),
+    pytest.param("申請1", "'申請1'", id="not-ascii"),
+]
+
+
+@pytest.mark.parametrize(("app_id", "shown"), UNSAFE_IDS)
+def test_an_id_that_is_not_a_plain_identifier_is_refused_and_recorded(
+    database: Database, tmp_path: Path, app_id: str, shown: str
+) -> None:
+    form = {"applicant": {"name": "山田 花子"}}
+    path = tmp_path / "apps.json"
+    rows = [
+        {"id": "JT-2026-000001", "procedure": PROCEDURE, "atena_no": "000777", "data": form},
+        {"id": app_id, "procedure": PROCEDURE, "atena_no": "000778", "data": form},
+    ]
+    path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+
+    report = import_file(database, path, KNOWN)
+
+    assert report.loaded == ["JT-2026-000001"]
+    [(row, reason)] = report.rejected
+    assert row == 2  # the second element of the array
+    assert f"申請ID {shown} は使えません" in reason and "半角英数字" in reason
+    assert set(stored(database)) == {"JT-2026-000001"}
+    [refused] = list_rejections(database)
+    assert (refused.row, refused.reason) == (2, reason)
+    assert refused.application_id is not None and "\x00" not in refused.application_id
+
+
+def test_cli_import_names_the_row_and_the_refused_id(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "apps.csv", [flat_row("G-1"), flat_row("../../x")])
+
+    code, output = invoke(tmp_path, "import", str(path))
+
+    assert code == 2
+    assert f"{path}:3行目: 申請ID '../../x' は使えません" in output
+    code, listed = invoke(tmp_path, "import", "--report")
+    assert code == 0 and f"{path}:3行目  申請ID ../../x" in listed
 
 
 def test_invalid_json_in_data_column(database: Database, tmp_path: Path) -> None:

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psutil
 from e2e_helpers import rows, set_data, update_row
-from loguru import logger
 
 from bots.config import Settings
 from bots.contracts import OutcomeKind, Status
@@ -99,6 +103,39 @@ def _renderers() -> list[psutil.Process]:
     ]
 
 
+@contextmanager
+def _on_audit_line(out_root: Path, act: Callable[[dict[str, Any]], bool]) -> Iterator[None]:
+    """Follow the run's audit log as it is written (a thread tailing the file, as an
+    auditor's tool would) and call ``act`` on each line until it returns True."""
+    done = threading.Event()
+
+    def follow() -> None:
+        while not done.is_set():
+            logs = sorted(out_root.glob("*/audit.jsonl"))
+            if logs:
+                break
+            time.sleep(0.01)
+        if not logs:
+            return
+        with logs[-1].open("rb") as fh:
+            while not done.is_set():
+                line = fh.readline()
+                if not line.endswith(b"\n"):  # not written whole yet: read it again
+                    fh.seek(-len(line), 1)
+                    time.sleep(0.005)
+                    continue
+                if act(json.loads(line)):
+                    return
+
+    follower = threading.Thread(target=follow, daemon=True)
+    follower.start()
+    try:
+        yield
+    finally:
+        done.set()
+        follower.join(timeout=5)
+
+
 def _kill_renderers() -> None:
     for renderer in _renderers():
         renderer.send_signal(signal.SIGKILL)
@@ -114,18 +151,17 @@ def test_a_tab_crashing_mid_application_is_a_retry_and_the_run_goes_on(
     second = sorted(rows(db))[1]
     killed: list[str] = []
 
-    def kill_mid_application(message: Any) -> None:
-        event = message.record["extra"].get("audit") or {}
-        at = (event.get("application"), event.get("element"))
-        if not killed and at == (second, "atena_search.atena_no"):
-            killed.append(second)
-            _kill_renderers()
+    def kill_mid_application(event: dict[str, Any]) -> bool:
+        if (event.get("application"), event.get("element")) != (second, "atena_search.atena_no"):
+            return False
+        killed.append(second)
+        _kill_renderers()
+        return True
 
-    sink = logger.add(kill_mid_application, level=0, filter=lambda r: "audit" in r["extra"])
-    try:
+    core.set_faults(latency_ms=150)  # the rest of the application is still to come
+    with _on_audit_line(settings.out_root, kill_mid_application):
         result = run_once(settings, db=db)
-    finally:
-        logger.remove(sink)
+    core.set_faults(latency_ms=0)
 
     assert killed == [second]
     outcomes = {i.application_id: i.outcome for i in result.items}

@@ -17,7 +17,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bots.config import jst, jst_text
 from bots.contracts import OutcomeKind
-from bots.engine.results import RunResult
+from bots.engine.evidence import try_caption
+from bots.engine.results import Evidence, RunResult
 from bots.masking import scrub_text
 
 OUTCOME_LABELS = {
@@ -41,6 +42,26 @@ def _around(result: RunResult) -> dict[str, dict[str, str]]:
         "broken": dict(result.broken),
         "outside_window": dict(result.outside_window),
     }
+
+
+def _tries(evidence: list[Evidence]) -> list[dict[str, Any]]:
+    """The screenshots grouped by the try they belong to, in order: an application retried
+    inside its claim shows each try's evidence apart (``attempt-0012-try-1``, ``-try-2``)."""
+    tries: dict[str, list[dict[str, str]]] = {}
+    for e in evidence:
+        tries.setdefault(e.attempt, []).append(
+            {"label": e.label, "path": str(e.path), "sha256": e.sha256}
+        )
+    return [
+        {"attempt": name, "caption": try_caption(name), "screenshots": shots}
+        for name, shots in tries.items()
+    ]
+
+
+def _relative(path: Path, out_dir: Path) -> str:
+    """A link relative to the run folder (which can then be archived whole); compared
+    resolved, since screenshot paths are resolved when they are checked to stay inside."""
+    return path.resolve().relative_to(out_dir.resolve()).as_posix()
 
 
 def summary_dict(result: RunResult) -> dict[str, Any]:
@@ -73,8 +94,15 @@ def summary_dict(result: RunResult) -> dict[str, Any]:
                 "reason": scrub_text(i.reason) if i.reason else None,
                 "seconds": round(i.seconds, 2),
                 "screenshots": [
-                    {"label": e.label, "path": str(e.path), "sha256": e.sha256} for e in i.evidence
+                    {
+                        "label": e.label,
+                        "path": str(e.path),
+                        "sha256": e.sha256,
+                        "attempt": e.attempt,
+                    }
+                    for e in i.evidence
                 ],
+                "tries": _tries(i.evidence),
             }
             for i in result.items
         ],
@@ -94,7 +122,7 @@ def write_report(result: RunResult) -> Path:
         labels=OUTCOME_LABELS,
         started=jst_text(result.started_at),
         ended=jst_text(result.ended_at),
-        rel=lambda p: Path(p).relative_to(result.out_dir).as_posix(),
+        rel=lambda p: _relative(Path(p), result.out_dir),
     )
     result.report_path.write_text(html, encoding="utf-8")
     return result.report_path

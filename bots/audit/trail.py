@@ -1,9 +1,18 @@
-"""The audit log: one JSON line per step, written through a loguru sink, hash-chained.
+"""The audit log: one JSON line per step, written and flushed by the trail itself, hash-chained.
 
 Auditors review, application by application, what the bot did: when, on which screen and
-element, with which (masked) value, how long it took, and which screenshot proves it.
-Each line carries the SHA-256 of the line before it (``prev``) and of itself (``hash``),
-so removing or editing a line breaks the chain; :func:`verify_chain` checks a file.
+element, with which (masked) value, how long it took, and which screenshot proves it
+(its SHA-256, and its path relative to the run folder). Each line carries the SHA-256 of
+the line before it (``prev``) and of itself (``hash``), so removing or editing a line
+breaks the chain; :func:`verify_chain` checks one file, :mod:`bots.audit.verify` every
+chain against its anchors.
+
+The trail owns its file handle rather than going through loguru: an audit line must never
+depend on which sinks someone else added or removed. A line that cannot be written raises
+:class:`~bots.errors.AuditWriteFailed`, and every later one too, so the run stops before
+its next step. The head of the chain is anchored (an ``anchor`` sink, normally
+:class:`bots.audit.anchors.DbAnchors`) at the first line, every ``anchor_lines`` lines or
+``anchor_seconds`` seconds, and at close, after an fsync: a killed run is anchored too.
 
 Masking happens before a value reaches this module (the runtime masks sensitive
 elements), and again here: every text is scrubbed of anything shaped like a personal or
@@ -12,27 +21,27 @@ account number, because an exception message can carry a value nobody meant to l
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import threading
+import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-from loguru import logger
+from zoneinfo import ZoneInfo
 
 from bots.contracts import AuditEvent, AuditSink
+from bots.errors import AuditWriteFailed
 from bots.masking import mask_values, scrub_text
 
 GENESIS = "0" * 64
+JST = ZoneInfo("Asia/Tokyo")
 
-#: Audit records travel on their own loguru level, below TRACE, so the console and any
-#: other sink (which start at TRACE or above) never receive them; only the run's sink does.
-AUDIT_LEVEL = "AUDIT"
-try:
-    logger.level(AUDIT_LEVEL)
-except ValueError:
-    logger.level(AUDIT_LEVEL, no=1)
+#: ``anchor(chain, head, lines, final)``; see :mod:`bots.audit.anchors`.
+Anchor = Callable[[str, str, int, bool], None]
 
 
 def sha256_file(path: Path) -> str:
@@ -48,46 +57,36 @@ def _line_hash(prev: str, body: str) -> str:
 
 
 class AuditTrail(AuditSink):
-    """Writes a run's audit lines to ``path`` via a loguru sink bound to this run only."""
+    """Appends a chain's audit lines to ``path``; the chain is named by ``run_id``
+    (a run's id, or ``review`` for the staff actions' log)."""
 
-    def __init__(self, path: Path, run_id: str, runner: str) -> None:
+    def __init__(
+        self,
+        path: Path,
+        run_id: str,
+        runner: str,
+        *,
+        anchor: Anchor | None = None,
+        anchor_lines: int = 200,
+        anchor_seconds: float = 5.0,
+    ) -> None:
         self.path = path
         self.run_id = run_id
         self.runner = runner
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = path.open("a", encoding="utf-8")
+        self._anchor = anchor
+        self._anchor_lines = anchor_lines
+        self._anchor_seconds = anchor_seconds
         self._lock = threading.Lock()
-        self._prev, self._seq = _chain_end(path)  # appending continues the chain
-        self._log = logger.bind(audit_run=run_id)
-        self._sink_id = logger.add(
-            self._write,
-            level=AUDIT_LEVEL,
-            format="{message}",
-            filter=lambda record: record["extra"].get("audit_run") == run_id,
-            catch=False,
-        )
-
-    def _write(self, message: Any) -> None:
-        record = message.record
-        payload = dict(record["extra"]["audit"])
-        with self._lock:
-            self._seq += 1
-            payload = {
-                "seq": self._seq,
-                "time": record["time"].isoformat(),
-                **payload,
-                "prev": self._prev,
-            }
-            body = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
-            digest = _line_hash(self._prev, body)
-            self._fh.write(
-                json.dumps(
-                    {**payload, "hash": digest}, ensure_ascii=False, sort_keys=True, default=str
-                )
-                + "\n"
-            )
-            self._fh.flush()
-            self._prev = digest
+        self._failed: AuditWriteFailed | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = path.open("a", encoding="utf-8")
+            self._prev, self._seq = _chain_end(path)  # appending continues the chain
+        except OSError as exc:
+            raise AuditWriteFailed(str(path), exc.strerror or str(exc)) from None
+        self._anchored_seq = self._seq
+        self._anchored_at = time.monotonic()
+        self._closed = False
 
     def emit(self, event: AuditEvent) -> None:
         """Record one event; values are scrubbed whatever the caller did."""
@@ -103,20 +102,94 @@ class AuditTrail(AuditSink):
             "detail": scrub_text(event.detail) if event.detail else None,
         }
         if event.screenshot is not None:
-            payload["screenshot"] = str(event.screenshot)
+            payload["screenshot"] = self._relative(event.screenshot)
             payload["sha256"] = sha256_file(event.screenshot)
         payload.update(mask_values(event.extra))
-        self._log.bind(audit=payload).log(AUDIT_LEVEL, "audit")
+        with self._lock:
+            self._write(payload)
+            if self._anchor_due():
+                self._anchor_now(final=False)
+
+    def _relative(self, shot: Path) -> str:
+        """The screenshot's path relative to the run folder (the log's folder) when inside
+        it, so a copied or moved run folder still verifies."""
+        try:
+            return shot.resolve().relative_to(self.path.parent.resolve()).as_posix()
+        except ValueError:
+            return str(shot)
+
+    def _write(self, payload: dict[str, Any]) -> None:
+        if self._failed is not None:
+            raise self._failed
+        if self._closed:
+            raise AuditWriteFailed(str(self.path), "監査記録はすでに閉じられています")
+        seq = self._seq + 1
+        entry = {"seq": seq, "time": datetime.now(JST).isoformat(), **payload, "prev": self._prev}
+        body = json.dumps(entry, ensure_ascii=False, sort_keys=True, default=str)
+        digest = _line_hash(self._prev, body)
+        line = json.dumps(
+            {**entry, "hash": digest}, ensure_ascii=False, sort_keys=True, default=str
+        )
+        try:
+            self._fh.write(line + "\n")
+            self._fh.flush()
+        except (OSError, ValueError) as exc:
+            self._fail(exc)
+        self._seq, self._prev = seq, digest
+
+    def _fail(self, exc: Exception) -> None:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        self._failed = AuditWriteFailed(str(self.path), detail)
+        raise self._failed from None
+
+    def _anchor_due(self) -> bool:
+        if self._anchor is None or self._seq == self._anchored_seq:
+            return False
+        return (
+            self._anchored_seq == 0
+            or self._seq - self._anchored_seq >= self._anchor_lines
+            or time.monotonic() - self._anchored_at >= self._anchor_seconds
+        )
+
+    def _anchor_now(self, *, final: bool) -> None:
+        """fsync, then record the head outside the run folder: what is anchored is on disk."""
+        try:
+            os.fsync(self._fh.fileno())
+        except (OSError, ValueError) as exc:
+            self._fail(exc)
+        if self._anchor is not None:
+            try:
+                self._anchor(self.run_id, self._prev, self._seq, final)
+            except Exception as exc:  # the database's error, whichever driver: stop the run
+                self._failed = AuditWriteFailed(
+                    f"{self.path}（管理データベースのアンカー）", str(exc).splitlines()[0][:200]
+                )
+                raise self._failed from exc
+        self._anchored_seq, self._anchored_at = self._seq, time.monotonic()
 
     @property
     def last_hash(self) -> str:
-        """The hash of the last line written; kept apart (summary, database) so that
+        """The hash of the last line written; kept apart (summary, anchors) so that
         cutting lines off the end of the file is detected too."""
         return self._prev
 
+    @property
+    def lines(self) -> int:
+        return self._seq
+
     def close(self) -> None:
-        logger.remove(self._sink_id)
-        self._fh.close()
+        """Flush, fsync and anchor the final head (once); the file is closed even when
+        that fails, and the failure is raised."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                if self._failed is None:
+                    self._anchor_now(final=True)
+            finally:
+                with contextlib.suppress(OSError):  # lines were flushed; nothing left to lose
+                    self._fh.close()
 
 
 def _chain_end(path: Path) -> tuple[str, int]:
@@ -156,4 +229,4 @@ def verify_chain(path: Path, expected_last: str | None = None) -> tuple[bool, st
 
 
 def now_iso() -> str:
-    return datetime.now().astimezone().isoformat()
+    return datetime.now(JST).isoformat()

@@ -12,11 +12,16 @@ from bots.contracts import OutcomeKind
 
 @dataclass(frozen=True)
 class Evidence:
-    """A screenshot kept for the auditors, with its hash."""
+    """A screenshot kept for the auditors, with its hash and the try it belongs to.
+
+    ``attempt`` names the try (``attempt-0012-try-2``, the folder it is in): an
+    application retried inside one claim keeps the screenshots of every try.
+    """
 
     label: str
     path: Path
     sha256: str
+    attempt: str = ""
 
 
 @dataclass

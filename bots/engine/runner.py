@@ -40,7 +40,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -52,6 +52,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from bots.audit.anchors import DbAnchors
 from bots.audit.trail import AuditTrail
 from bots.contracts import (
     Application,
@@ -63,11 +64,13 @@ from bots.contracts import (
     WorkQueue,
 )
 from bots.drivers.playwright_web import Credentials, LoginFailed
-from bots.engine.results import Drift, ItemResult, RunResult
+from bots.engine.evidence import try_dir, try_label
+from bots.engine.results import Drift, Evidence, ItemResult, RunResult
 from bots.engine.runtime import AppRuntime
 from bots.engine.systems import Systems
 from bots.engine.values import check_application, compute_values
 from bots.errors import (
+    AuditWriteFailed,
     BusinessError,
     CoreUnavailable,
     RenkeiError,
@@ -75,6 +78,7 @@ from bots.errors import (
     TransientError,
 )
 from bots.masking import scrub_text
+from bots.queue.db import Database
 from bots.queue.slots import SessionSlots
 from bots.queue.sql import LeaseLost, utcnow
 from bots.recipe.model import Recipe
@@ -109,6 +113,13 @@ class _Attempt:
     claim: Claim
     verify: bool  # look it up in the core system before typing
     runtime: AppRuntime | None = None
+    evidence: list[Evidence] = field(default_factory=list)  # every try's screenshots
+
+
+def anchor_sink(queue: WorkQueue) -> DbAnchors | None:
+    """Anchors in the queue's management database (none for a queue without one)."""
+    db = getattr(queue, "db", None)
+    return DbAnchors(db) if isinstance(db, Database) else None
 
 
 def runner_name() -> str:
@@ -164,7 +175,9 @@ class Engine:
             self.run_id, self.runner, procedure, datetime.now().astimezone(), out_dir
         )
         recipes = [self.recipes[procedure]] if procedure else list(self.recipes.values())
-        audit = AuditTrail(result.audit_path, self.run_id, self.runner)
+        audit = AuditTrail(
+            result.audit_path, self.run_id, self.runner, anchor=anchor_sink(self.queue)
+        )
         audit.emit(AuditEvent(step="run_start", outcome="ok", detail=procedure or "all"))
         done = 0
         try:
@@ -198,16 +211,18 @@ class Engine:
                             on_item(item)
         finally:
             result.ended_at = datetime.now().astimezone()
-            audit.emit(
-                AuditEvent(
-                    step="run_end",
-                    outcome="stopped" if result.stopped else "ok",
-                    detail=str(dict(result.counts)),
-                    extra={"stopped": result.stopped},
+            try:
+                audit.emit(
+                    AuditEvent(
+                        step="run_end",
+                        outcome="stopped" if result.stopped else "ok",
+                        detail=str(dict(result.counts)),
+                        extra={"stopped": result.stopped},
+                    )
                 )
-            )
-            audit.close()
-            result.audit_last_hash = audit.last_hash
+            finally:
+                audit.close()  # fsync and the final anchor; raises if the log is unwritable
+                result.audit_last_hash = audit.last_hash
         return result
 
     # -- one application --------------------------------------------------------------
@@ -217,21 +232,24 @@ class Engine:
     ) -> ItemResult:
         app = claim.application
         started = datetime.now().astimezone()
-        audit.emit(
-            AuditEvent(
-                step="claim",
-                outcome="ok",
-                application=app.id,
-                detail=f"attempt {app.attempts}",
-                extra={"verify_first": app.needs_verification},
-            )
-        )
         # Look it up before typing when a previous attempt (of this claim or an earlier one)
         # may have pressed 登録; see the module docstring.
         attempt = _Attempt(claim, app.needs_verification or self.settings.verify_always)
         settled = False  # an outcome is known, or the application was given up (lease lost)
         try:
             try:
+                audit.emit(  # inside the try: an unwritable log still releases the claim
+                    AuditEvent(
+                        step="claim",
+                        outcome="ok",
+                        application=app.id,
+                        detail=f"attempt {app.attempts}",
+                        extra={
+                            "verify_first": app.needs_verification,
+                            "attempt_id": claim.attempt_id,
+                        },
+                    )
+                )
                 outcome = self._attempt(attempt, recipe, systems, audit, result)
             except LeaseLost as exc:
                 # Another runner took the application over (our lease ran out): it will look it
@@ -250,6 +268,8 @@ class Engine:
                     datetime.now().astimezone(),
                     reason="処理権（リース）を失ったため中断しました（他の実行者が確認して処理します）",
                 )
+            except AuditWriteFailed:  # no evidence, no keying: the run ends (released below)
+                raise
             except Exception as exc:  # renkei's errors, and any other: this application's outcome
                 outcome = self._failed(exc, attempt, recipe, systems, audit, result)
             settled = True
@@ -270,7 +290,7 @@ class Engine:
             datetime.now().astimezone(),
             receipt_no=written.receipt_no,
             reason=_reason(written),
-            evidence=list(attempt.runtime.evidence) if attempt.runtime else [],
+            evidence=list(attempt.evidence),
             attempts=app.attempts,
         )
 
@@ -304,6 +324,7 @@ class Engine:
                     self._before_register(c)
                     attempt.verify = True  # a retry of this claim must look first
 
+                try_no = retrying.retry_state.attempt_number  # each try its own folder
                 attempt.runtime = AppRuntime(
                     driver=driver,
                     selectors=recipe.selectors,
@@ -311,8 +332,12 @@ class Engine:
                     sensitive_values=sensitive,
                     audit=audit,
                     application_id=app.id,
-                    evidence_dir=result.screenshots_dir / app.id,
+                    evidence_dir=try_dir(
+                        result.screenshots_dir, app.id, attempt.claim.attempt_id, try_no
+                    ),
                     on_register=before_register,
+                    evidence=attempt.evidence,
+                    attempt_label=try_label(attempt.claim.attempt_id, try_no),
                 )
                 return self._key(recipe, attempt.runtime, driver, verify=attempt.verify)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover

@@ -11,6 +11,7 @@ from typing import Any
 
 from bots.audit.trail import sha256_file
 from bots.contracts import AuditEvent, AuditSink, Driver
+from bots.engine.evidence import inside
 from bots.engine.results import Evidence
 from bots.masking import VALUE_MASK
 from bots.recipe.selectors import Element, Screen, SelectorSet
@@ -31,6 +32,8 @@ class AppRuntime:
         application_id: str,
         evidence_dir: Path,
         on_register: Callable[[], None],
+        evidence: list[Evidence] | None = None,
+        attempt_label: str = "",
     ) -> None:
         self.driver = driver
         self.selectors = selectors
@@ -38,8 +41,11 @@ class AppRuntime:
         self._sensitive_values = {v for v in sensitive_values if v}
         self.audit = audit
         self.application_id = application_id
-        self.evidence_dir = evidence_dir
-        self.evidence: list[Evidence] = []
+        self.evidence_dir = evidence_dir  # this try's own folder: nothing is overwritten
+        # shared by the tries of one claim, so the report shows every try's screenshots
+        self.evidence: list[Evidence] = [] if evidence is None else evidence
+        self.attempt_label = attempt_label
+        self._shots = 0  # numbered per try, in the try's folder
         self.existing_receipt: str | None = None
         self.registered = False
         self._on_register = on_register
@@ -100,8 +106,8 @@ class AppRuntime:
         self._last = now
 
     def screenshot(self, label: str, screen: Screen | None) -> Path:
-        number = len(self.evidence) + 1
-        path = self.evidence_dir / f"{number:02d}_{label}.png"
+        self._shots += 1
+        path = inside(self.evidence_dir, f"{self._shots:02d}_{label}.png")
         masked = [
             e
             for s in self.selectors.screens.values()
@@ -111,7 +117,7 @@ class AppRuntime:
         if screen is not None:
             masked = [e for e in screen.elements.values() if e.sensitive and not e.params]
         self.driver.screenshot(path, masked)
-        self.evidence.append(Evidence(label, path, sha256_file(path)))
+        self.evidence.append(Evidence(label, path, sha256_file(path), self.attempt_label))
         self.audit.emit(
             AuditEvent(
                 step="screenshot",
@@ -119,6 +125,7 @@ class AppRuntime:
                 application=self.application_id,
                 screenshot=path,
                 detail=label,
+                extra={"attempt": self.attempt_label} if self.attempt_label else {},
             )
         )
         return path

@@ -37,7 +37,9 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bots.audit.anchors import session_anchor
 from bots.contracts import AuditEvent, Status
+from bots.engine.evidence import is_plain_id, printable_id
 from bots.engine.values import DATA_PROBLEM, data_problems
 from bots.masking import scrub_text
 from bots.queue.db import Database
@@ -308,7 +310,7 @@ class _Import:
         app_id: str | None = None
         try:
             rec = _record(raw)
-            app_id = None if _blank(rec.get("id")) else str(rec["id"]).strip()[:64]
+            app_id = None if _blank(rec.get("id")) else printable_id(str(rec["id"]).strip())[:64]
             app = _validate(rec, self.recipes)
         except ValueError as exc:
             self.refuse(number, app_id, str(exc))
@@ -388,7 +390,8 @@ class _Import:
         record(
             self.audit_dir,
             self.by,
-            AuditEvent(
+            anchor=session_anchor(s),  # anchored in the transaction of the correction
+            event=AuditEvent(
                 step="import_replace",
                 outcome=app.status,
                 application=app.id,
@@ -500,6 +503,13 @@ def _validate(rec: dict[str, Any], known: Mapping[str, Recipe]) -> ApplicationRo
     app_id, procedure, atena_no = (str(rec[k]).strip() for k in REQUIRED)
     if len(app_id) > 64:
         raise ValueError("申請IDが長すぎます（64文字まで）")
+    if not is_plain_id(app_id):
+        # The id names the application's evidence folder: "../../x" or "/etc/passwd"
+        # must never reach a path (bots.engine.evidence).
+        raise ValueError(
+            f"申請ID '{printable_id(app_id)}' は使えません（半角英数字と - _ . のみ、"
+            "先頭は . 以外、64文字まで。例 JT-2026-000001）"
+        )
     if procedure not in known:
         raise ValueError(f"手続 '{procedure}' のレシピがありません（{', '.join(sorted(known))}）")
     if not atena_no.isascii() or not atena_no.isdigit():

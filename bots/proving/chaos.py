@@ -86,7 +86,11 @@ class Chaos:
             self.audit_offsets[path] = offset + len(complete)
             for line in complete.splitlines():
                 entry = json.loads(line)
-                if entry.get("step") == "register" and entry.get("runner") == runner.name:
+                if (
+                    entry.get("step") == "register"
+                    and entry.get("outcome") != "pressed"  # the answer: after the click
+                    and entry.get("runner") == runner.name
+                ):
                     return True
         return False
 

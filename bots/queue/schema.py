@@ -199,3 +199,28 @@ class OnlineWindowRow(Base):
     closes: Mapped[time] = mapped_column(Time)
     updated_by: Mapped[str | None] = mapped_column(String(120))
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AuditAnchorRow(Base):
+    """A signed record of an audit chain's head, kept outside the run folder.
+
+    ``number`` counts every anchor of the installation without gaps (so a deleted anchor is
+    seen); ``seq`` counts the anchors of one chain (a run id, or ``review``); ``lines`` and
+    ``head`` are the chain's length and last hash when it was anchored; ``final`` marks the
+    anchor written when the chain was closed. ``signature`` (Ed25519, hex) covers every
+    other column; ``key_id`` is the fingerprint of the key that signed it.
+    """
+
+    __tablename__ = "audit_anchors"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    chain: Mapped[str] = mapped_column(String(64), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    head: Mapped[str] = mapped_column(String(64))
+    lines: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    key_id: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("chain", "seq", name="uq_audit_anchors_chain_seq"),)

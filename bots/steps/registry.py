@@ -112,8 +112,10 @@ class Runtime(Protocol):
         element: Element | None = None,
         value: Any = None,
         detail: str | None = None,
+        outcome: str = "ok",
     ) -> None:
-        """Write an audit line for this step (values masked by the runtime)."""
+        """Write an audit line for this step (values masked by the runtime); ``outcome``
+        says how it ended (``register``: pressed, accepted, rejected, http_error …)."""
 
     def screenshot(self, label: str, screen: Screen | None) -> Path:
         """Take the evidence screenshot ``label``, masking the screen's sensitive elements."""

@@ -6,10 +6,20 @@ engine, which alone maps it to an outcome.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from bots.errors import BusinessError, CoreRejected, IdentityMismatch, RecipeError
+from bots.errors import (
+    BusinessError,
+    CoreRejected,
+    CoreUnavailable,
+    IdentityMismatch,
+    RecipeError,
+    ScreenChanged,
+    SessionExpired,
+    TransientError,
+)
 from bots.recipe.selectors import Element
 from bots.recipe.template import Template
 from bots.recipe.yamlpos import LocDict
@@ -202,9 +212,41 @@ class Register(Step):
 
     def run(self, rt: Runtime) -> None:
         rt.before_register()
-        messages = rt.driver.submit(self.button, self.confirm, self.success, self.errors)
-        rt.record(self, element=self.button, detail="rejected" if messages else "accepted")
+        # Every press and its answer is on record, whatever the answer: an error still
+        # propagates unchanged (the engine maps it), but only after its line is written.
+        rt.record(self, element=self.button, outcome="pressed", detail="登録ボタンを押します")
+        try:
+            messages = rt.driver.submit(self.button, self.confirm, self.success, self.errors)
+        except Exception as exc:
+            outcome, detail = _answer(exc)
+            rt.record(self, element=self.button, outcome=outcome, detail=detail)
+            raise
         if messages:
-            raise CoreRejected("基幹システムが登録を受け付けませんでした", " / ".join(messages))
+            said = " / ".join(messages)
+            rt.record(self, element=self.button, outcome="rejected", detail=said)
+            raise CoreRejected("基幹システムが登録を受け付けませんでした", said)
+        rt.record(self, element=self.button, outcome="accepted", detail="登録を受け付けました")
         # A success screen needs no expect_screen here: submit returned because its
         # marker appeared, which is all expect_screen would check again.
+
+
+_HTTP_STATUS = re.compile(r"HTTP (\d{3})")
+
+
+def _answer(exc: Exception) -> tuple[str, str]:
+    """The audit outcome and detail of a press of 登録 the core system did not answer with
+    success or a rejection: an HTTP error (with its status), an expired session, a time-out,
+    the system closed (503), an unexpected dialog (the screen changed), or anything else."""
+    text = str(exc)
+    status = _HTTP_STATUS.search(text)
+    if isinstance(exc, SessionExpired):
+        return "session_expired", text
+    if isinstance(exc, CoreUnavailable):
+        return "unavailable", text
+    if isinstance(exc, ScreenChanged):
+        return "screen_changed", text
+    if isinstance(exc, TransientError) and status:
+        return "http_error", f"HTTP {status.group(1)}: {text}"
+    if isinstance(exc, TransientError):
+        return "timeout", text
+    return "error", f"{type(exc).__name__}: {text}"
