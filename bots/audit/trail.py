@@ -103,8 +103,10 @@ class AuditTrail(AuditSink):
         }
         if event.screenshot is not None:
             payload["screenshot"] = self._relative(event.screenshot)
-            payload["sha256"] = sha256_file(event.screenshot)
-        payload.update(mask_values(event.extra))
+            # the writer's own hash when it took the file a moment ago, else hashed here
+            payload["sha256"] = event.extra.get("sha256") or sha256_file(event.screenshot)
+        # (a file's hash is not a value: never through the masking, which would eat digits)
+        payload.update(mask_values({k: v for k, v in event.extra.items() if k != "sha256"}))
         with self._lock:
             self._write(payload)
             if self._anchor_due():

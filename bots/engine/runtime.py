@@ -117,7 +117,11 @@ class AppRuntime:
         if screen is not None:
             masked = [e for e in screen.elements.values() if e.sensitive and not e.params]
         self.driver.screenshot(path, masked)
-        self.evidence.append(Evidence(label, path, sha256_file(path), self.attempt_label))
+        digest = sha256_file(path)
+        self.evidence.append(Evidence(label, path, digest, self.attempt_label))
+        extra = {"sha256": digest}  # hashed once, here: the trail records it in the chain
+        if self.attempt_label:
+            extra["attempt"] = self.attempt_label
         self.audit.emit(
             AuditEvent(
                 step="screenshot",
@@ -125,7 +129,7 @@ class AppRuntime:
                 application=self.application_id,
                 screenshot=path,
                 detail=label,
-                extra={"attempt": self.attempt_label} if self.attempt_label else {},
+                extra=extra,
             )
         )
         return path
