@@ -181,3 +181,16 @@ def audit_key_show() -> None:
     key = load_key()
     click.echo(public_pem(key.public), nl=False)
     click.echo(f"指紋: {key.key_id}")
+
+
+def _register_commands() -> None:
+    """Commands kept in their own modules: reading (trail, export) and retention (prune)."""
+    from bots.cli.audit_reading import export, trail
+    from bots.cli.audit_retention import prune
+
+    audit.add_command(trail)
+    audit.add_command(export)
+    audit.add_command(prune)
+
+
+_register_commands()
