@@ -16,8 +16,8 @@ from playwright.sync_api import Browser
 from playwright.sync_api import Error as PlaywrightError
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
-from bots.contracts import Driver
-from bots.drivers.browser import launch_chromium
+from bots.contracts import AuditEvent, AuditSink, Driver
+from bots.drivers.browser import launch_chromium, sandbox_policy
 from bots.drivers.playwright_web import PlaywrightDriver
 from bots.errors import CoreUnavailable
 from bots.queue.slots import SessionSlots
@@ -44,6 +44,7 @@ class Systems:
     browser: Browser | None = None
     drivers: dict[str, PlaywrightDriver] = field(default_factory=dict)
     held: dict[str, int] = field(default_factory=dict)  # system → licence slot
+    audit: AuditSink | None = None  # the run's trail: each browser start is on record
     _browser_stack: ExitStack = field(default_factory=ExitStack)
 
     def __post_init__(self) -> None:
@@ -87,9 +88,7 @@ class Systems:
         self.licence(system)
         if system not in self.drivers:
             if self.browser is None:
-                self.browser = self._browser_stack.enter_context(
-                    launch_chromium(self.settings.chromium, headless=self.settings.headless)
-                )
+                self.browser = self._start_browser()
             self.drivers[system] = PlaywrightDriver(
                 self.browser,
                 self.settings.core_url,
@@ -98,6 +97,28 @@ class Systems:
                 timeout_ms=self.settings.timeout_ms,
             )
         return self.drivers[system]
+
+    def _start_browser(self) -> Browser:
+        """Launch Chromium for the run; whether it is sandboxed, and why not, is logged in
+        the operational log and the run's audit trail (an auditor asks)."""
+        sandbox = sandbox_policy()
+        if not sandbox.enabled:
+            logger.warning(sandbox.reason)
+        browser = self._browser_stack.enter_context(
+            launch_chromium(
+                self.settings.chromium, headless=self.settings.headless, sandbox=sandbox
+            )
+        )
+        if self.audit is not None:
+            self.audit.emit(
+                AuditEvent(
+                    step="browser_start",
+                    outcome="ok",
+                    detail=sandbox.reason or "Chromium をサンドボックス付きで起動しました",
+                    extra={"sandbox": sandbox.enabled, "browser": browser.version},
+                )
+            )
+        return browser
 
     def heal(self, system: str) -> None:
         """Replace the system's driver if its tab or the browser is gone (before a retry)."""
