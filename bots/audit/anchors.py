@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bots.audit.keys import InstallationKey, load_key
 from bots.queue.db import Database
-from bots.queue.schema import AuditAnchorRow
+from bots.queue.schema import AuditAnchorRow, AuditPruneRow
 
 #: ``anchor(chain, head, lines, final)``: what :class:`bots.audit.trail.AuditTrail` calls.
 AnchorSink = Callable[[str, str, int, bool], None]
@@ -134,3 +134,41 @@ def load_anchors(db: Database, chains: set[str] | None = None) -> list[AuditAnch
         if chains is not None:
             q = q.where(AuditAnchorRow.chain.in_(sorted(chains)))
         return list(s.execute(q).scalars())
+
+
+# --- removal records (``renkei audit prune``) ------------------------------------------------
+
+#: The audit chain of retention: one line per run whose evidence was removed.
+RETENTION = "retention"
+
+
+def prune_message(row: AuditPruneRow) -> bytes:
+    """The bytes a removal record's signature covers: every column but the signature,
+    the line hashes included (they are what the run's anchors and checkpoints meet)."""
+    return json.dumps(
+        {
+            "number": row.number,
+            "run_id": row.run_id,
+            "lines": row.lines,
+            "head": row.head,
+            "hashes": list(row.hashes),
+            "ended_at": row.ended_at.replace(microsecond=0).isoformat(),
+            "screenshots": row.screenshots,
+            "files": row.files,
+            "bytes": row.bytes,
+            "before": row.before.isoformat(),
+            "note": row.note,
+            "by": row.by,
+            "host": row.host,
+            "at": row.at.replace(microsecond=0).isoformat(),
+            "key_id": row.key_id,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    ).encode("utf-8")
+
+
+def load_prunes(db: Database) -> dict[str, AuditPruneRow]:
+    """Every removal record, by run id."""
+    with db.session() as s:
+        return {r.run_id: r for r in s.execute(select(AuditPruneRow)).scalars()}

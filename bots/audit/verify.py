@@ -11,7 +11,10 @@ A chain's lines prove only that they agree with each other. This module checks e
   installation's anchor numbers, or a ``runs`` row without anchors);
 * against a checkpoint an auditor kept outside the installation (:func:`make_checkpoint`):
   what was recorded before it must still hash to the heads it holds, even if the anchors
-  were rewritten with the installation's own key.
+  were rewritten with the installation's own key;
+* a run whose evidence was removed after its retention (``renkei audit prune``) against its
+  signed removal record: the record's line hashes must meet the run's anchors (and any
+  checkpoint), and the record must be a line of the ``retention`` chain, and the reverse.
 
 Findings name the file, the line and what is wrong, in Japanese; times are JST.
 """
@@ -28,11 +31,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bots.audit.anchors import load_anchors, row_message
+from bots.audit.anchors import RETENTION, load_anchors, load_prunes, prune_message, row_message
 from bots.audit.keys import InstallationKey, load_public, public_pem, verify_signature
 from bots.audit.trail import GENESIS, JST, sha256_file
+from bots.config import jst
+from bots.masking import scrub_text
 from bots.queue.db import Database
-from bots.queue.schema import AttemptRow, AuditAnchorRow, RunRow
+from bots.queue.schema import AttemptRow, AuditAnchorRow, AuditPruneRow, RunRow
 
 REVIEW = "review"
 ANCHORS = "audit_anchors"
@@ -76,19 +81,29 @@ class Report:
     runs: int = 0
     reviews: int = 0
     unsigned: int = 0  # runs from before the installation signed anything (an upgrade)
+    pruned: int = 0  # runs whose evidence was removed, each with a valid removal record
+    retention: int = 0  # the retention chain (renkei audit prune's log), when checked
 
     def verdict(self) -> str:
         if self.findings:
             return f"検証結果: 問題 {len(self.findings)} 件"
         legacy = f"、うち署名開始前の実行 {self.unsigned} 件は連鎖のみ" if self.unsigned else ""
+        pruned = f"、うち削除済み（保存期間経過）の実行 {self.pruned} 件" if self.pruned else ""
+        retention = f"、削除記録 {self.retention} 件" if self.retention else ""
         return (
-            f"検証結果: 改ざんは見つかりませんでした（実行 {self.runs} 件{legacy}、"
-            f"操作記録 {self.reviews} 件）"
+            f"検証結果: 改ざんは見つかりませんでした（実行 {self.runs} 件{legacy}{pruned}、"
+            f"操作記録 {self.reviews} 件{retention}）"
         )
 
 
 def _jst(at: datetime) -> str:
     return at.replace(tzinfo=UTC).astimezone(JST).strftime("%Y-%m-%d %H:%M:%S JST")
+
+
+def ja_time(at: datetime) -> str:
+    """A stored (naive UTC) time as people read it: ``2026年12月1日 18:02:11`` (JST)."""
+    j = jst(at)
+    return f"{j.year}年{j.month}月{j.day}日 {j:%H:%M:%S}"
 
 
 # --- one file ---------------------------------------------------------------------------
@@ -260,6 +275,10 @@ class Scope:
     runs: set[str] | None = None
     review: bool = True
     application: str | None = None
+    # what verify_all learnt, for a checkpoint checked after it on the same scope: the
+    # removal records, and the report's notes (the CLI prints them after the checkpoint's)
+    prunes: dict[str, AuditPruneRow] | None = None
+    notes: list[str] | None = None
 
 
 def runs_of_application(db: Database, out_root: Path, app_id: str) -> set[str]:
@@ -276,6 +295,7 @@ def runs_of_application(db: Database, out_root: Path, app_id: str) -> set[str]:
 def verify_all(db: Database, scope: Scope, key: InstallationKey) -> Report:
     """Every chain in scope against the anchors; installation-wide checks when unscoped."""
     report = Report()
+    scope.notes = report.notes
     anchors = load_anchors(db)
     by_chain: dict[str, list[AuditAnchorRow]] = {}
     for a in anchors:
@@ -283,13 +303,18 @@ def verify_all(db: Database, scope: Scope, key: InstallationKey) -> Report:
     for chain_anchors in by_chain.values():
         chain_anchors.sort(key=lambda a: a.seq)
     folders = {p.parent.name for p in scope.out_root.glob("*/audit.jsonl")}
-    runs = scope.runs if scope.runs is not None else folders | (set(by_chain) - {REVIEW})
+    prunes = scope.prunes = load_prunes(db)
+    everything = folders | (set(by_chain) - {REVIEW, RETENTION}) | set(prunes)
+    runs = scope.runs if scope.runs is not None else everything
     key_pem = public_pem(key.public)
     signed_since = _signing_began(anchors)
     started = _run_starts(db)
     for run in sorted(runs):
         path = scope.out_root / run / "audit.jsonl"
-        if run not in by_chain and _before_signing(path, started.get(run), signed_since):
+        if run in prunes:
+            narrowed = scope.runs is not None
+            _pruned(report, path, prunes[run], by_chain.get(run, []), key_pem, narrowed=narrowed)
+        elif run not in by_chain and _before_signing(path, started.get(run), signed_since):
             _legacy(report, path, signed_since)
         else:
             _one(report, path, by_chain.get(run, []), key_pem, closes=True)
@@ -298,6 +323,11 @@ def verify_all(db: Database, scope: Scope, key: InstallationKey) -> Report:
     if scope.review and (review.exists() or REVIEW in by_chain):
         _one(report, review, by_chain.get(REVIEW, []), key_pem, closes=False)
         report.reviews += 1
+    retention = scope.audit_dir / "retention.jsonl"
+    if scope.runs is None and (retention.exists() or RETENTION in by_chain or prunes):
+        _one(report, retention, by_chain.get(RETENTION, []), key_pem, closes=False, what="削除記録")
+        report.findings.extend(_retention_cross_check(retention, prunes))
+        report.retention += 1
     if scope.runs is None:
         report.findings.extend(_numbering(anchors))
         report.findings.extend(_runs_without_anchors(started, set(by_chain), signed_since))
@@ -349,12 +379,18 @@ def _legacy(report: Report, path: Path, signed_since: datetime | None) -> None:
 
 
 def _one(
-    report: Report, path: Path, anchors: list[AuditAnchorRow], key_pem: str, *, closes: bool
+    report: Report,
+    path: Path,
+    anchors: list[AuditAnchorRow],
+    key_pem: str,
+    *,
+    closes: bool,
+    what: str | None = None,
 ) -> None:
     if not path.exists():
         if anchors:
             last = max(anchors, key=lambda a: a.lines)
-            what = "実行フォルダ" if closes else "操作記録"
+            what = what or ("実行フォルダ" if closes else "操作記録")
             report.findings.append(
                 Finding(
                     str(path),
@@ -369,6 +405,100 @@ def _one(
     findings, notes = check_anchors(chain, anchors, key_pem, closes=closes)
     report.findings.extend(findings)
     report.notes.extend(notes)
+
+
+# --- runs whose evidence was removed (renkei audit prune) -------------------------------------
+
+
+def describe_removal(record: AuditPruneRow) -> str:
+    """When, by whom and why a run's evidence was removed, as the auditor reads it."""
+    return (
+        f"{ja_time(record.at)} に {record.by}（{record.host}）が削除（{record.before.year}年"
+        f"{record.before.month}月{record.before.day}日より前に終了した実行として。"
+        f"理由: {scrub_text(record.note)}）"
+    )
+
+
+def removal_problems(
+    record: AuditPruneRow, anchors: list[AuditAnchorRow], key_pem: str, file: str
+) -> tuple[list[Finding], list[str]]:
+    """A removal record against its signature and the run's anchors: the line hashes it
+    kept stand for the removed file, so the anchors are checked against them as against
+    the file (a chain rewritten before it was removed no longer meets its anchors)."""
+    label = f"削除記録（番号 {record.number}、{ja_time(record.at)}）"
+    if not verify_signature(load_public(key_pem), record.signature, prune_message(record)):
+        return [Finding(file, None, f"{label}の署名が正しくありません（偽造・書き換えの疑い）")], []
+    hashes = [str(h) for h in record.hashes]
+    if len(hashes) != record.lines or (hashes and hashes[-1] != record.head):
+        return [Finding(file, None, f"{label}の行数と最終ハッシュが食い違っています")], []
+    kept = Chain(Path(file), lines=record.lines, hashes=hashes)
+    findings, notes = check_anchors(kept, anchors, key_pem, closes=True)
+    return [Finding(f.file, f.line, f"{label}と照合: {f.message}") for f in findings], notes
+
+
+def _pruned(
+    report: Report,
+    path: Path,
+    record: AuditPruneRow,
+    anchors: list[AuditAnchorRow],
+    key_pem: str,
+    *,
+    narrowed: bool,
+) -> None:
+    """A removed run: its record must hold; the folder's absence is then no finding."""
+    findings, notes = removal_problems(record, anchors, key_pem, str(path))
+    report.findings.extend(findings)
+    if findings:
+        return
+    report.pruned += 1
+    if path.parent.exists():
+        report.notes.append(
+            f"{path.parent}: 削除記録（番号 {record.number}）がありますが、実行フォルダが残って"
+            "います（削除が途中で止まった可能性）。renkei audit prune を再度実行すると削除します"
+        )
+    if narrowed:
+        report.notes.append(
+            f"{path.parent}: 保存期間の経過により証跡を削除した実行です。"
+            f"{describe_removal(record)}。削除記録の署名と、アンカー {len(anchors)} 件の"
+            f"ハッシュを確認しました（{record.lines} 行、画面写真 {record.screenshots} 枚）"
+        )
+        report.notes.extend(notes)
+
+
+def _retention_cross_check(path: Path, prunes: dict[str, AuditPruneRow]) -> list[Finding]:
+    """Every removal record is a line of the retention chain, and every line a record:
+    a record added, replaced or deleted in the database alone is seen."""
+    lines: dict[int, tuple[int, str, int]] = {}  # record number → (line, run, lines)
+    if path.exists():
+        for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            try:
+                entry = json.loads(raw)
+            except json.JSONDecodeError:
+                continue  # already a finding of the chain
+            if entry.get("step") == "audit_prune" and isinstance(entry.get("record"), int):
+                lines[entry["record"]] = (number, str(entry.get("pruned_run")), entry.get("lines"))
+    findings = []
+    for run, record in sorted(prunes.items()):
+        seen = lines.pop(record.number, None)
+        if seen is None or seen[1:] != (run, record.lines):
+            findings.append(
+                Finding(
+                    str(path),
+                    seen[0] if seen else None,
+                    f"削除記録（番号 {record.number}、実行 {run}）と一致する行がありません"
+                    "（管理データベースだけで削除記録が追加・書き換えられた疑い）",
+                )
+            )
+    for number, (line, run, _) in sorted(lines.items()):
+        findings.append(
+            Finding(
+                str(path),
+                line,
+                f"削除記録（番号 {number}、実行 {run}）が管理データベースにありません"
+                "（削除記録が消された疑い）",
+            )
+        )
+    return findings
 
 
 def _numbering(anchors: Iterable[AuditAnchorRow]) -> list[Finding]:
@@ -414,9 +544,9 @@ def _canonical(document: dict[str, Any]) -> bytes:
 
 def _chain_files(scope: Scope) -> dict[str, Path]:
     files = {p.parent.name: p for p in sorted(scope.out_root.glob("*/audit.jsonl"))}
-    review = scope.audit_dir / "review.jsonl"
-    if review.exists():
-        files[REVIEW] = review
+    for name, file in ((REVIEW, "review.jsonl"), (RETENTION, "retention.jsonl")):
+        if (scope.audit_dir / file).exists():
+            files[name] = scope.audit_dir / file
     return files
 
 
@@ -440,10 +570,20 @@ def make_checkpoint(scope: Scope, key: InstallationKey) -> dict[str, Any]:
 
 
 def check_checkpoint(
-    document: dict[str, Any], source: str, scope: Scope, key: InstallationKey
+    document: dict[str, Any],
+    source: str,
+    scope: Scope,
+    key: InstallationKey,
+    notes: list[str] | None = None,
 ) -> list[Finding]:
     """Whatever the checkpoint holds must still be there, line for line: a chain whose first
-    N lines no longer hash to its head is reported, whatever the anchors say."""
+    N lines no longer hash to its head is reported, whatever the anchors say.
+
+    A run removed since (``renkei audit prune``) passes when its removal record (as
+    :func:`verify_all` found them on this ``scope``) is signed and its kept line hashes
+    still meet the checkpoint's head; ``notes`` (by default the notes of that verification's
+    report) then gets a line saying so: the auditor sees what went after their checkpoint.
+    """
     try:
         public = load_public(str(document["public_key"]))
         chains = dict(document["chains"])
@@ -465,14 +605,52 @@ def check_checkpoint(
             )
         )
     when = document.get("created_at", "?")
+    prunes = scope.prunes or {}
+    notes = notes if notes is not None else scope.notes
     for name, held in sorted(chains.items()):
-        path = (
-            scope.audit_dir / "review.jsonl"
-            if name == REVIEW
-            else scope.out_root / name / "audit.jsonl"
-        )
-        findings.extend(_against_checkpoint(path, int(held["lines"]), str(held["head"]), when))
+        path = _chain_path(scope, name)
+        lines, head = int(held["lines"]), str(held["head"])
+        if name in prunes and not path.exists():
+            finding, note = _pruned_since(prunes[name], path, lines, head, when, key)
+            findings.extend(finding)
+            if notes is not None:
+                notes.extend(note)
+            continue
+        findings.extend(_against_checkpoint(path, lines, head, when))
     return findings
+
+
+def _chain_path(scope: Scope, name: str) -> Path:
+    if name in (REVIEW, RETENTION):
+        return scope.audit_dir / f"{name}.jsonl"
+    return scope.out_root / name / "audit.jsonl"
+
+
+def _pruned_since(
+    record: AuditPruneRow, path: Path, lines: int, head: str, when: str, key: InstallationKey
+) -> tuple[list[Finding], list[str]]:
+    """A chain of the checkpoint removed since: its record must be signed and hold, at the
+    checkpoint's line, the checkpoint's head (the run was removed as the auditor saw it)."""
+    label = f"削除記録（番号 {record.number}、{ja_time(record.at)}）"
+    if not verify_signature(key.public, record.signature, prune_message(record)):
+        return [
+            Finding(str(path), None, f"{label}の署名が正しくありません（偽造・書き換えの疑い）")
+        ], []
+    kept = [str(h) for h in record.hashes]
+    if len(kept) < lines or kept[lines - 1] != head:
+        return [
+            Finding(
+                str(path),
+                lines,
+                f"チェックポイント（{when}）の後に削除された実行ですが、{label}のハッシュが"
+                "チェックポイントの時点の内容と一致しません（削除の前に書き換えられた疑い）",
+            )
+        ], []
+    return [], [
+        f"{path.parent}: チェックポイント（{when}）の後に、保存期間の経過により証跡が削除"
+        f"されました。{describe_removal(record)}。チェックポイントの {lines} 行目までは"
+        "削除記録のハッシュと一致します"
+    ]
 
 
 def _against_checkpoint(path: Path, lines: int, head: str, when: str) -> list[Finding]:

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -224,3 +225,35 @@ class AuditAnchorRow(Base):
     signature: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("chain", "seq", name="uq_audit_anchors_chain_seq"),)
+
+
+class AuditPruneRow(Base):
+    """A signed record of a run's evidence removed after its retention (``renkei audit prune``).
+
+    The run folder (log, screenshots, report) is gone, but its chain's every line hash is
+    kept here (``hashes``, in line order; ``lines`` and ``head`` are its length and last
+    hash), so the run's anchors and an auditor's earlier checkpoint can still be checked
+    against what was removed. ``ended_at`` is the run's end as its final anchor recorded
+    it, ``before`` the date given, ``by``/``host`` the OS account and machine that pruned,
+    ``note`` why. ``signature`` (Ed25519, hex) covers every other column; the prune is
+    also a line of the ``retention`` audit chain, which names ``number``.
+    """
+
+    __tablename__ = "audit_prunes"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(64), unique=True)
+    lines: Mapped[int] = mapped_column(Integer)
+    head: Mapped[str] = mapped_column(String(64))
+    hashes: Mapped[list[str]] = mapped_column(JsonDocument)
+    ended_at: Mapped[datetime] = mapped_column(DateTime)
+    screenshots: Mapped[int] = mapped_column(Integer)
+    files: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    before: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(120))
+    host: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    key_id: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(Text)
