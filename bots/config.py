@@ -119,6 +119,12 @@ class Settings:
         default_factory=lambda: _float_env("RENKEI_TIMEOUT_MS", 10_000.0, "ミリ秒")
     )
 
+    # Evidence younger than this many days is never pruned (renkei audit prune): a floor
+    # against removing what an audit has not looked at yet; 0 allows up to tomorrow.
+    retention_min_days: int = field(
+        default_factory=lambda: _int_env("RENKEI_RETENTION_MIN_DAYS", 365, 0)
+    )
+
     def __post_init__(self) -> None:
         if self.verify not in ("when-needed", "always"):
             raise ValueError(f"RENKEI_VERIFY は when-needed か always です（{self.verify!r}）")

@@ -57,8 +57,12 @@ def day(offset: int) -> str:
     return (jst(datetime.now(UTC)).date() + timedelta(days=offset)).isoformat()
 
 
-def prune(inst: Installation, *args: str, input: str | None = None) -> Result:
-    return CliRunner().invoke(cli, ["audit", "prune", *args], env=inst.env(), input=input)
+def prune(
+    inst: Installation, *args: str, input: str | None = None, floor_days: int = 0
+) -> Result:
+    """``renkei audit prune``; the retention floor off (0), as these runs are all of today."""
+    env = {**inst.env(), "RENKEI_RETENTION_MIN_DAYS": str(floor_days)}
+    return CliRunner().invoke(cli, ["audit", "prune", *args], env=env, input=input)
 
 
 def prune_all(inst: Installation) -> Result:
@@ -129,6 +133,25 @@ def test_dates_notes_and_the_question(inst: Installation) -> None:
     assert "理由（--note）を入力してください: 削除の記録に必要です" in no_note.output
     assert "2 件の実行フォルダを削除します。元には戻せません。よろしいですか？" in declined.output
     assert last_line(declined) == "中止しました（何も削除していません）"
+    assert all((inst.out / run).is_dir() for run in inst.runs)
+    assert counts(inst)["audit_prunes"] == 0
+
+
+def test_the_retention_floor_keeps_recent_evidence(inst: Installation) -> None:
+    floor = prune(inst, "--before", day(1), "--note", NOTE, "--yes", floor_days=365)
+    if_unset = CliRunner().invoke(
+        cli, ["audit", "prune", "--before", day(-30), "--note", NOTE, "--yes"], env=inst.env()
+    )
+
+    latest = datetime.fromisoformat(day(-365))
+    assert floor.exit_code == 1
+    assert "保存期間の下限（RENKEI_RETENTION_MIN_DAYS=365 日）より新しい証跡は削除できません" in (
+        floor.output
+    )
+    assert f"{latest.year}年{latest.month}月{latest.day}日以前の日付を指定してください" in (
+        floor.output
+    )
+    assert if_unset.exit_code == 1 and "RENKEI_RETENTION_MIN_DAYS=365" in if_unset.output
     assert all((inst.out / run).is_dir() for run in inst.runs)
     assert counts(inst)["audit_prunes"] == 0
 

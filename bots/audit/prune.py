@@ -89,10 +89,20 @@ def ja_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def check_date(before: date, now: datetime | None = None) -> None:
+def check_date(before: date, min_days: int = 0, now: datetime | None = None) -> None:
     """A date up to tomorrow (JST): ``--before`` tomorrow takes every run ended so far;
-    a later date would name runs that have not ended yet."""
-    tomorrow = jst(now or datetime.now(UTC)).date() + timedelta(days=1)
+    a later date would name runs that have not ended yet. With ``min_days`` (the
+    installation's retention floor, ``RENKEI_RETENTION_MIN_DAYS``), no later than that many
+    days ago."""
+    today = jst(now or datetime.now(UTC)).date()
+    if min_days > 0 and before > today - timedelta(days=min_days):
+        latest = today - timedelta(days=min_days)
+        raise PruneError(
+            f"保存期間の下限（RENKEI_RETENTION_MIN_DAYS={min_days} 日）より新しい証跡は"
+            f"削除できません: --before には{ja_date(latest)}以前の日付を指定してください"
+            f"（指定: {ja_date(before)}）"
+        )
+    tomorrow = today + timedelta(days=1)
     if before > tomorrow:
         raise PruneError(
             f"--before には明日（{ja_date(tomorrow)}）以前の日付を指定してください"

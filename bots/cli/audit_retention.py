@@ -46,10 +46,10 @@ def prune(ctx: click.Context, before: datetime, note: str, dry_run: bool, yes: b
     from bots.queue.db import Database
 
     day = before.date()
-    retention.check_date(day)
+    settings = _settings(ctx)
+    retention.check_date(day, settings.retention_min_days)
     if not dry_run and not note.strip():
         raise click.ClickException("理由（--note）を入力してください: 削除の記録に必要です")
-    settings = _settings(ctx)
     db, key = Database(settings.db_url), load_key()
     try:
         plan = retention.plan(db, settings.out_root, day, key)
