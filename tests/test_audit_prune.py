@@ -57,9 +57,7 @@ def day(offset: int) -> str:
     return (jst(datetime.now(UTC)).date() + timedelta(days=offset)).isoformat()
 
 
-def prune(
-    inst: Installation, *args: str, input: str | None = None, floor_days: int = 0
-) -> Result:
+def prune(inst: Installation, *args: str, input: str | None = None, floor_days: int = 0) -> Result:
     """``renkei audit prune``; the retention floor off (0), as these runs are all of today."""
     env = {**inst.env(), "RENKEI_RETENTION_MIN_DAYS": str(floor_days)}
     return CliRunner().invoke(cli, ["audit", "prune", *args], env=env, input=input)
