@@ -13,7 +13,11 @@ the application (see :mod:`bots.engine.outcomes`):
 * :class:`TransientError` — time-outs, HTTP 5xx, an expired session. Retried with back-off.
 
 Messages are written for the person who acts on them: a clerk for business errors, IT
-staff for recipe errors and screen changes.
+staff for recipe errors and screen changes. They never carry a sensitive value: every text
+of these errors (the message, ``reason``, ``core_message``, ``detail``) is scrubbed with
+:func:`bots.masking.scrub_text` when the error is made — while the application's values
+are recorded — and again whenever it is shown, so a traceback, a log line or the CLI's
+error line is masked wherever it is printed.
 """
 
 from __future__ import annotations
@@ -21,9 +25,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bots.masking import scrub_text
+
 
 class RenkeiError(Exception):
-    """Base of all errors renkei raises on purpose."""
+    """Base of all errors renkei raises on purpose; its text is masked (see module doc)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(scrub_text(a) if isinstance(a, str) else a for a in args))
+
+    def __str__(self) -> str:
+        return scrub_text(super().__str__())
 
 
 @dataclass(frozen=True)
@@ -43,7 +55,7 @@ class RecipeError(RenkeiError):
 
     def __init__(self, message: str, pos: SourcePos | None = None) -> None:
         self.pos = pos
-        self.message = message
+        self.message = scrub_text(message)
         super().__init__(f"{pos}: {message}" if pos else message)
 
 
@@ -53,7 +65,7 @@ class ScreenChanged(RenkeiError):
     def __init__(self, screen: str, element: str, detail: str) -> None:
         self.screen = screen
         self.element = element
-        self.detail = detail
+        self.detail = scrub_text(detail)
         super().__init__(f"画面が想定と異なります（画面 {screen}、要素 {element}）: {detail}")
 
 
@@ -74,8 +86,8 @@ class BusinessError(RenkeiError):
     """
 
     def __init__(self, reason: str, core_message: str | None = None) -> None:
-        self.reason = reason
-        self.core_message = core_message
+        self.reason = scrub_text(reason)
+        self.core_message = None if core_message is None else scrub_text(core_message)
         text = (
             reason if not core_message else f"{reason}（基幹システムのメッセージ: {core_message}）"
         )
@@ -115,7 +127,7 @@ class AuditWriteFailed(RenkeiError):
 
     def __init__(self, path: str, detail: str) -> None:
         self.path = path
-        self.detail = detail
+        self.detail = scrub_text(detail)
         super().__init__(
             f"監査記録 {path} に書き込めないため、実行を停止しました（基幹システムへの操作はこれ以上行いません）: {detail}"
         )

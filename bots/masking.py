@@ -24,14 +24,37 @@ What :func:`scrub_text` recognises, and what not (keep this list honest):
   ``account number``, ``acct`` (case-insensitive) — on the same line. 6 and 8 digits are
   included because an invalid account number is still an account number. A bare 7-digit
   run without a label is *not* masked: it would hit postal codes and receipt numbers.
+* What the process was told is sensitive (:func:`protect_values`, :func:`protect_data`):
+  each such value, wherever it stands in the text, in the form it was given and in its
+  half- and full-width forms (``jaconv``; digits, ASCII and katakana), becomes ``****``.
+  A value of digits only is masked where it is not part of a longer run of digits (the
+  same rule as above: ``1234567`` is not masked inside ``91234567``). Values shorter than
+  :data:`MIN_VALUE_LENGTH` characters are *not* recorded: masking every ``山田`` or
+  ``2026`` in every line would garble the log; they are masked by key only. A mixed form
+  (some digits full-width, some half-width) is not recognised.
+
+One rule, held here for the whole process: recipes declare their sensitive keys when they
+are loaded (:func:`protect_keys`), the engine, the import and the review record each
+application's sensitive values as they meet them (:func:`protect_data`), the CLI records
+the core system's password (:func:`protect_values` with ``keep``). :func:`scrub_text` and
+:func:`mask_values` use that record by default, so no call site decides for itself. The
+record of values is bounded (:data:`RECENT_VALUES`, the values of the last few hundred
+applications, least recently met forgotten first, credentials never): text is scrubbed
+when it is made, while its application's values are still known.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
-from collections.abc import Collection, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
+
+import jaconv
+from ahocorasick_rs import AhoCorasick, MatchKind
 
 MY_NUMBER_MASK = "*" * 12
 ACCOUNT_NO_MASK = "*" * 7
@@ -61,6 +84,171 @@ ACCOUNT_NO_PATTERN = re.compile(
 )
 
 
+#: Values shorter than this are not recorded (masked by key only, see the module doc).
+MIN_VALUE_LENGTH = 4
+#: How many values :func:`protect_values` keeps (besides the kept ones): a few hundred
+#: applications' worth, so the matcher stays small and each scrub stays fast.
+RECENT_VALUES = 600
+_DIGITS = frozenset("0123456789\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19")
+
+
+def _forms(value: str) -> set[str]:
+    """``value`` as given and in its half- and full-width forms (digits, ASCII, katakana)."""
+    forms = {
+        value,
+        jaconv.z2h(value, kana=True, ascii=True, digit=True),
+        jaconv.h2z(value, kana=True, ascii=True, digit=True),
+    }
+    return {f for f in forms if len(f) >= MIN_VALUE_LENGTH}
+
+
+class _Matcher:
+    """One Aho-Corasick automaton over every recorded form, longest match first."""
+
+    def __init__(self, forms: Iterable[str]) -> None:
+        self.patterns = sorted(set(forms), key=len, reverse=True)
+        self.digits_only = [all(c in _DIGITS for c in p) for p in self.patterns]
+        self.automaton = AhoCorasick(self.patterns, matchkind=MatchKind.LeftmostLongest)
+
+    def _inside_number(self, text: str, start: int, end: int) -> bool:
+        return (start > 0 and text[start - 1] in _DIGITS) or (
+            end < len(text) and text[end] in _DIGITS
+        )
+
+    def sub(self, text: str) -> str:
+        parts: list[str] = []
+        done = 0
+        for index, start, end in self.automaton.find_matches_as_indexes(text):
+            if self.digits_only[index] and self._inside_number(text, start, end):
+                continue
+            parts += (text[done:start], VALUE_MASK)
+            done = end
+        return "".join(parts) + text[done:] if parts else text
+
+
+class SensitiveRecord:
+    """What this process knows to be sensitive: keys, and values met (bounded, see doc).
+
+    Thread-safe: runners and the scheduler's threads record and scrub at once. The matcher
+    is rebuilt only when the set of values changes, lazily at the next scrub.
+    """
+
+    def __init__(self, capacity: int = RECENT_VALUES) -> None:
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._keys: frozenset[str] = DEFAULT_SENSITIVE_KEYS
+        self._kept: dict[str, None] = {}
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        self._matcher: _Matcher | None = None
+        self._stale = False
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return self._keys
+
+    def add_keys(self, keys: Iterable[str]) -> None:
+        new = frozenset(str(k).lower() for k in keys if str(k).strip())
+        with self._lock:
+            self._keys = self._keys | new
+
+    def add_values(self, values: Iterable[object], *, keep: bool = False) -> None:
+        texts = [_text_of(v) for v in values]
+        with self._lock:
+            for text in texts:
+                if text is None:
+                    continue
+                if keep:
+                    self._stale |= text not in self._kept
+                    self._kept[text] = None
+                elif text in self._recent:
+                    self._recent.move_to_end(text)  # met again: forgotten last
+                else:
+                    self._recent[text] = None
+                    self._stale = True
+            while len(self._recent) > self.capacity:
+                self._recent.popitem(last=False)
+
+    def values(self) -> list[str]:
+        """The recorded values (kept first), for tests and diagnostics — never to print."""
+        with self._lock:
+            return [*self._kept, *self._recent]
+
+    def _current(self) -> _Matcher | None:
+        if self._stale:
+            with self._lock:
+                if self._stale:
+                    forms: set[str] = set()
+                    for value in (*self._kept, *self._recent):
+                        forms |= _forms(value)
+                    self._matcher = _Matcher(forms) if forms else None
+                    self._stale = False
+        return self._matcher
+
+    def scrub(self, text: str) -> str:
+        matcher = self._current()
+        return matcher.sub(text) if matcher is not None else text
+
+
+def _text_of(value: object) -> str | None:
+    """The value as it would be printed, or None when it is not worth recording."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = str(value).strip()
+    return text if len(text) >= MIN_VALUE_LENGTH else None
+
+
+#: The process-wide record behind :func:`scrub_text` and :func:`mask_values`.
+RECORD = SensitiveRecord()
+
+
+def protect_keys(keys: Iterable[str]) -> None:
+    """Mask the values under these keys (case-insensitive) wherever data is masked."""
+    RECORD.add_keys(keys)
+
+
+def protect_values(values: Iterable[object], *, keep: bool = False) -> None:
+    """Mask these values (strings and integers) in every text scrubbed from now on.
+
+    Recorded with their half- and full-width forms; shorter than :data:`MIN_VALUE_LENGTH`
+    characters: ignored (masked by key only). ``keep``: never forgotten (credentials);
+    otherwise the least recently met are forgotten beyond :data:`RECENT_VALUES`.
+    """
+    RECORD.add_values(values, keep=keep)
+
+
+def protect_data(data: Any, keys: Collection[str] | None = None) -> None:
+    """Record every value under a sensitive key of ``data`` (the recorded keys and ``keys``).
+
+    An application's form data as stored or imported: its 個人番号, 口座番号 and whatever
+    its recipe marks sensitive become masked in every text made afterwards — an exception
+    message, a core system's answer, a note. Never raises.
+    """
+    wanted = RECORD.keys | frozenset(str(k).lower() for k in keys or ())
+    found: list[object] = []
+    with contextlib.suppress(Exception):  # total, as all here: what was found is recorded
+        _collect(data, wanted, False, found, set())
+    RECORD.add_values(found)
+
+
+def _collect(
+    value: Any, keys: frozenset[str], below: bool, out: list[object], seen: set[int]
+) -> None:
+    """Leaves of ``value`` under a sensitive key (``below``: everything here is)."""
+    if isinstance(value, str | int):
+        if below:
+            out.append(value)
+        return
+    if id(value) in seen:
+        return
+    seen.add(id(value))
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            _collect(v, keys, below or str(k).lower() in keys, out, seen)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for v in value:
+            _collect(v, keys, below, out, seen)
+
+
 def _is_empty(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -80,7 +268,8 @@ def mask_account_no(value: object) -> str:
 
 
 def scrub_text(text: object) -> str:
-    """``text`` with personal numbers and labelled account numbers masked (see module doc).
+    """``text`` with personal numbers, labelled account numbers and every recorded
+    sensitive value masked (see module doc).
 
     Non-strings are converted with ``str``; ``None`` gives ``""``.
     """
@@ -91,9 +280,10 @@ def scrub_text(text: object) -> str:
     except Exception:  # a broken __str__ must not break logging
         return f"<{type(text).__name__}>"
     string = MY_NUMBER_PATTERN.sub(MY_NUMBER_MASK, string)
-    return ACCOUNT_NO_PATTERN.sub(
+    string = ACCOUNT_NO_PATTERN.sub(
         lambda m: m.group("label") + m.group("gap") + ACCOUNT_NO_MASK, string
     )
+    return RECORD.scrub(string)
 
 
 def _mask_for_key(key: str, value: Any) -> Any:
@@ -112,8 +302,11 @@ def _mask_for_key(key: str, value: Any) -> Any:
 def _scrub_leaf(value: Any) -> Any:
     if isinstance(value, str):
         return scrub_text(value)
-    if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) == 12:
-        return MY_NUMBER_MASK
+    if isinstance(value, int) and not isinstance(value, bool):
+        if len(str(abs(value))) == 12:
+            return MY_NUMBER_MASK
+        if RECORD.scrub(str(value)) != str(value):  # a recorded account number as a number
+            return VALUE_MASK
     return value
 
 
@@ -158,13 +351,15 @@ def _walk(value: Any, keys: frozenset[str] | None, scrub: bool, seen: set[int]) 
 
 def mask_values(
     data: Any,
-    sensitive_keys: Collection[str] = DEFAULT_SENSITIVE_KEYS,
+    sensitive_keys: Collection[str] | None = None,
     *,
     scrub: bool = True,
 ) -> Any:
     """A deep copy of ``data`` (dicts, lists, tuples, models) with sensitive values masked.
 
-    Values under a key in ``sensitive_keys`` (compared case-insensitively) are masked:
+    Values under a recorded key (:func:`protect_keys`: the built-in ones and every loaded
+    recipe's) or a key in ``sensitive_keys`` (added to them, never instead; compared
+    case-insensitively) are masked:
     keys naming an account (``account``, ``口座``) become ``*******``, other number keys
     (``my_number``, ``個人番号``) ``************``, anything else ``****``; ``None`` stays
     ``None`` so a report still shows that the item was empty. With ``scrub`` (default),
@@ -172,9 +367,9 @@ def mask_values(
     typed into 備考 does not slip through. Never raises.
     """
     try:
-        keys = frozenset(str(k).lower() for k in sensitive_keys)
-    except Exception:  # not a collection of keys: the defaults are safer than nothing
-        keys = DEFAULT_SENSITIVE_KEYS
+        keys = RECORD.keys | frozenset(str(k).lower() for k in sensitive_keys or ())
+    except Exception:  # not a collection of keys: the recorded ones are safer than nothing
+        keys = RECORD.keys
     try:
         return _walk(data, keys, scrub, set())
     except Exception:  # e.g. a model whose dump raises: say so, never leak it

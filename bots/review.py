@@ -39,6 +39,7 @@ from bots.masking import (
     MY_NUMBER_MASK,
     VALUE_MASK,
     mask_values,
+    protect_data,
     scrub_text,
 )
 from bots.queue.db import Database
@@ -101,14 +102,17 @@ class DataEdit:
 
 
 def _item(row: ApplicationRow) -> ReviewItem:
+    """The row as staff see it: its sensitive values recorded first, so a reason or the
+    core system's message that repeats one (stored before this rule) shows it masked."""
+    protect_data(row.data)
     return ReviewItem(
         row.id,
         row.procedure,
         Status(row.status),
         row.received_at,
         row.atena_no,
-        row.reason,
-        row.core_message,
+        scrub_text(row.reason) if row.reason is not None else None,
+        scrub_text(row.core_message) if row.core_message is not None else None,
         row.attempts,
     )
 
@@ -326,7 +330,7 @@ class ReviewQueue:
                     "runner": a.runner,
                     "run": a.run_id,
                     "outcome": a.outcome,
-                    "reason": a.reason,
+                    "reason": scrub_text(a.reason) if a.reason is not None else None,
                 }
                 for a in attempts
             ]
@@ -340,6 +344,7 @@ class ReviewQueue:
         row = s.get(ApplicationRow, app_id)
         if row is None:
             raise ReviewError(f"申請 {app_id} はありません")
+        protect_data(row.data)  # before any message or audit line about it
         return row
 
     def _recipe(self, procedure: str) -> Recipe:
@@ -406,6 +411,7 @@ class ReviewQueue:
         def plan(row: ApplicationRow) -> Plan:
             recipe = self._recipe(row.procedure)
             new = apply_edit(row.data, changes)
+            protect_data(new, sensitive_keys(recipe))  # the corrected values are as secret
             items = changed_items(row.data, new, recipe)
             if not items:
                 raise ReviewError("申請データが変わっていません（--set・--unset・--file で訂正）")

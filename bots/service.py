@@ -33,6 +33,7 @@ from bots.drivers.playwright_web import Credentials
 from bots.engine.results import ItemResult, RunResult
 from bots.engine.runner import Engine, EngineSettings, new_run_id, runner_name
 from bots.errors import RecipeError
+from bots.masking import protect_values
 from bots.queue.db import Database
 from bots.queue.schema import RunRow
 from bots.queue.slots import SessionSlots
@@ -84,6 +85,8 @@ def load_recipes_each(settings: Settings) -> tuple[dict[str, Recipe], dict[Path,
 
 
 def engine_settings(settings: Settings) -> EngineSettings:
+    # the core system's password is sensitive in every output of the process, whoever calls
+    protect_values([settings.core_password], keep=True)
     return EngineSettings(
         core_url=settings.core_url,
         credentials=Credentials(settings.core_user, settings.core_password),

@@ -11,10 +11,16 @@ import pytest
 from bots.masking import (
     ACCOUNT_NO_MASK,
     MY_NUMBER_MASK,
+    RECORD,
     UNMASKABLE,
+    VALUE_MASK,
+    SensitiveRecord,
     mask_account_no,
     mask_my_number,
     mask_values,
+    protect_data,
+    protect_keys,
+    protect_values,
     scrub_text,
 )
 
@@ -198,3 +204,134 @@ def test_mask_values_never_raises_on_broken_model() -> None:
             raise RuntimeError("broken")
 
     assert mask_values({"m": Model()}) == UNMASKABLE
+
+
+# --- the process-wide record (protect_keys / protect_values / protect_data) ---------------
+# Values here are made up for these tests only: recording them in the process-wide record
+# masks them for the rest of the test session, which no other test can notice.
+
+
+def test_a_protected_value_is_masked_in_any_text_and_width() -> None:
+    protect_values(["tk-Secret7", "ｶﾜｻｷ ﾖｼｵ"])
+    assert scrub_text("login failed: password 'tk-Secret7'") == "login failed: password '****'"
+    assert scrub_text("ｔｋ－Ｓｅｃｒｅｔ７ を入力") == "**** を入力"  # full-width form
+    assert scrub_text("氏名 カワサキ　ヨシオ") == "氏名 ****"  # full-width kana and space
+    assert scrub_text("氏名 ｶﾜｻｷ ﾖｼｵ。") == "氏名 ****。"
+
+
+def test_a_protected_number_is_masked_without_a_label_but_not_inside_a_longer_number() -> None:
+    protect_values(["5820193"])
+    assert (
+        scrub_text("Timeout: expected value '5820193' in #acc")
+        == "Timeout: expected value '****' in #acc"
+    )
+    assert scrub_text("５８２０１９３") == VALUE_MASK
+    assert scrub_text("receipt 95820193 and 58201934") == "receipt 95820193 and 58201934"
+    assert scrub_text("a5820193b") == f"a{VALUE_MASK}b"
+
+
+def test_short_values_are_not_recorded_and_masked_by_key_only() -> None:
+    protect_values(["山田", "123", "", None, True, 12])  # type: ignore[list-item]
+    assert scrub_text("山田 123 12") == "山田 123 12"
+    assert "山田" not in RECORD.values() and "123" not in RECORD.values()
+
+
+def test_protect_data_records_what_stands_under_sensitive_keys() -> None:
+    protect_keys(["secret_word"])
+    protect_data(
+        {
+            "applicant": {"name": "平野　光", "secret_word": "hirano-kotoba"},
+            "bank": {"account_no": 4092871},  # an integer, as a spreadsheet gives it
+            "children": [{"secret_word": "child-kotoba"}],
+            "remarks": "not-recorded-remark",
+        }
+    )
+    assert scrub_text("hirano-kotoba / child-kotoba / 4092871") == "**** / **** / ****"
+    assert scrub_text("not-recorded-remark 平野　光") == "not-recorded-remark 平野　光"
+    # the keys recorded by a recipe are masked by mask_values without being passed
+    assert mask_values({"x": {"secret_word": "anything"}}) == {"x": {"secret_word": "****"}}
+    assert mask_values({"n": 4092871, "m": 4092872}) == {"n": VALUE_MASK, "m": 4092872}
+
+
+def test_mask_values_adds_the_given_keys_to_the_recorded_ones() -> None:
+    masked = mask_values({"my_number": "123456789018", "phone": "090-1234-5678"}, {"phone"})
+    assert masked == {"my_number": MY_NUMBER_MASK, "phone": VALUE_MASK}
+
+
+def test_the_record_is_bounded_and_keeps_what_is_kept() -> None:
+    record = SensitiveRecord(capacity=2)
+    record.add_values(["cred-never-forgotten"], keep=True)
+    record.add_values(["first-value", "second-value"])
+    record.add_values(["first-value"])  # met again: now the most recent
+    record.add_values(["third-value"])  # the least recently met goes
+    assert record.values() == ["cred-never-forgotten", "first-value", "third-value"]
+    text = "cred-never-forgotten first-value second-value third-value"
+    assert record.scrub(text) == "**** **** second-value ****"
+
+
+def test_the_longest_recorded_value_wins() -> None:
+    record = SensitiveRecord()
+    record.add_values(["abcd", "abcdefgh"])
+    assert record.scrub("xabcdefghx abcdx") == "x****x ****x"
+
+
+def test_renkei_errors_are_masked_when_made_and_when_shown() -> None:
+    from bots.errors import CoreRejected, ScreenChanged
+
+    protect_values(["err-Value-77"])
+    error = CoreRejected("登録できません: err-Value-77", core_message="値 err-Value-77 は不正")
+    assert error.reason == "登録できません: ****"
+    assert error.core_message == "値 **** は不正"
+    assert "err-Value-77" not in str(error) + repr(error)
+    changed = ScreenChanged("claim", "account_no", "locator.fill('later-Value-88'): timeout")
+    protect_values(["later-Value-88"])  # recorded after the error was made
+    assert "later-Value-88" not in str(changed)
+
+
+def test_the_operational_log_masks_messages_and_tracebacks() -> None:
+    import io
+
+    from loguru import logger
+
+    from bots.cli.output import scrubbed_sink
+
+    protect_values(["log-Secret-55"])
+    stream = io.StringIO()
+    sink = logger.add(scrubbed_sink(stream), level="DEBUG", diagnose=False)
+    try:
+        try:
+            raise RuntimeError("fill('log-Secret-55') failed")
+        except RuntimeError:
+            logger.exception("処理中のエラー: {}", "log-Secret-55")
+    finally:
+        logger.remove(sink)
+    text = stream.getvalue()
+    assert "RuntimeError: fill('****') failed" in text  # the traceback's last line
+    assert "処理中のエラー: ****" in text
+    assert "log-Secret-55" not in text
+
+
+def test_cli_errors_and_uncaught_tracebacks_are_masked(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from bots.cli.main import cli
+
+    protect_values(["cli-Secret-99"])
+    env = {"RENKEI_DB": f"sqlite:///{tmp_path / 'm.db'}", "RENKEI_AUDIT_DIR": str(tmp_path)}
+    result = CliRunner().invoke(
+        cli, ["review", "edit", "X", "--set", "cli-Secret-99", "--note", "n"], env=env
+    )
+    assert result.exit_code == 2
+    assert "cli-Secret-99" not in result.output and "（****）" in result.output
+    # an uncaught exception in a renkei process: its traceback is printed masked
+    code = (
+        "import sys; from bots.cli.output import mask_tracebacks; "
+        "from bots.masking import protect_values; mask_tracebacks(); "
+        "protect_values(['proc-Secret-42']); raise ValueError('proc-Secret-42')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "ValueError: ****" in done.stderr and "proc-Secret-42" not in done.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from loguru import logger
 from bots.config import Settings
 from bots.contracts import Status
 from bots.errors import RecipeError, RenkeiError
+from bots.masking import protect_values, scrub_text
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -29,13 +31,30 @@ class RecipeBroken(click.ClickException):
 class RenkeiGroup(click.Group):
     """Every command's operator errors as one line: a management database that cannot be
     opened or written names its setting (``RENKEI_DB`` / ``--db``), a status change the
-    transition table refuses names both statuses — never a traceback."""
+    transition table refuses names both statuses — never a traceback. Every such line is
+    scrubbed (:func:`bots.masking.scrub_text`): click's own messages repeat what was typed
+    (``--set bank.account_no=…``)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except RenkeiError as exc:  # renkei's own errors carry a message for the operator
             raise click.ClickException(str(exc)) from exc
+        except click.ClickException as exc:
+            # click types it Final; it is only the text show() prints: print it masked
+            exc.message = scrub_text(exc.message)  # type: ignore[misc]
+            raise
+
+
+def _protect_credentials(settings: Settings) -> None:
+    """The core system's password and the database's never show, in any form (kept)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    secrets: list[str] = [settings.core_password]
+    with contextlib.suppress(ArgumentError):  # malformed: the command opening it says so
+        secrets.append(make_url(settings.db_url).password or "")
+    protect_values(secrets, keep=True)
 
 
 @click.group(cls=RenkeiGroup)
@@ -47,18 +66,23 @@ class RenkeiGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, core_url: str | None, verbose: bool) -> None:
     """renkei (連携): keys resolved applications into the core system (方式2)."""
+    from bots.cli.output import mask_tracebacks, scrubbed_sink
+
+    mask_tracebacks()
     logger.remove()
     logger.add(
-        sys.stderr,
+        scrubbed_sink(sys.stderr),
         level="DEBUG" if verbose else "WARNING",
         filter=lambda r: "audit" not in r["extra"],
+        diagnose=False,  # a traceback must not show variables' values
     )
     try:
         settings = Settings(db_url=db or "")
     except ValueError as exc:  # a setting out of its range: say which, no traceback
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(scrub_text(str(exc))) from exc
     if core_url:
         settings.core_url = core_url
+    _protect_credentials(settings)
     ctx.obj = settings
 
 

@@ -1,11 +1,15 @@
-"""What a run shows while it works: a progress bar in a terminal, plain lines otherwise."""
+"""What the CLI prints: a run's progress (a bar in a terminal, plain lines otherwise) and
+summary, and the operational log and tracebacks, masked (:mod:`bots.masking`)."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+import threading
+import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, TextIO
 
 import click
 from rich.console import Console
@@ -14,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bots.audit.report import OUTCOME_LABELS
 from bots.config import jst_text
 from bots.engine.results import ItemResult, RunResult
+from bots.masking import scrub_text
 
 
 class ItemReporter(Protocol):
@@ -92,3 +97,38 @@ def print_summary(result: RunResult) -> None:
     click.echo(f"  report:      {result.report_path}")
     click.echo(f"  screenshots: {result.screenshots_dir}")
     click.echo(f"  audit log:   {result.audit_path}")
+
+
+def scrubbed_sink(stream: TextIO) -> Callable[[str], None]:
+    """A loguru sink writing each record scrubbed — message *and* traceback.
+
+    loguru formats the exception inside the handler, after any patcher has run: only the
+    final text, as the sink receives it, holds everything that will be printed. A callable
+    sink is never colourised, which also keeps colour codes from splitting a value.
+    """
+
+    def write(message: str) -> None:
+        stream.write(scrub_text(message))
+        stream.flush()
+
+    return write
+
+
+def _print_scrubbed(
+    kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+) -> None:
+    sys.stderr.write(scrub_text("".join(traceback.format_exception(kind, value, tb))))
+
+
+def _thread_hook(args: threading.ExceptHookArgs) -> None:
+    _print_scrubbed(args.exc_type, args.exc_value, args.exc_traceback)
+
+
+def mask_tracebacks() -> None:
+    """Print an uncaught exception's traceback (any thread) scrubbed, as Python would.
+
+    A bug's traceback is for IT staff and stays whole (the exception still ends the
+    process with its usual exit status); only the values it repeats are masked.
+    """
+    sys.excepthook = _print_scrubbed
+    threading.excepthook = _thread_hook

@@ -344,9 +344,11 @@ def scheduler(ctx: click.Context, poll: float) -> None:
     from bots.scheduling.service import serve
 
     parent = ctx.parent.params if ctx.parent else {}
+    from bots.cli.output import scrubbed_sink
+
     logger.remove()
     logger.add(
-        sys.stderr,
+        scrubbed_sink(sys.stderr),  # message and traceback masked (bots.masking)
         level="DEBUG" if parent.get("verbose") else "INFO",
         filter=lambda r: "audit" not in r["extra"],
         diagnose=False,  # a traceback in the journal must not show variables' values

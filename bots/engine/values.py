@@ -6,6 +6,10 @@ recipe's fields — and every problem is reported at once, named the way the for
 (``児童2 フリガナ: …``), so a clerk can fix the application in one go. An application
 that fails here is never half keyed: the browser has not been used for it. Fields read
 the *checked* data: what the schema's named transforms normalised, nothing else.
+
+Each application's sensitive values — as stored, as normalised and as keyed — are recorded
+(:func:`bots.masking.protect_data`) before any message about it is made, so an error text,
+the core system's answer or a traceback that repeats one is masked wherever it is printed.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 from bots import transforms
 from bots.contracts import Application
 from bots.errors import InvalidApplication
+from bots.masking import protect_data
 from bots.recipe.model import FieldSpec, Recipe
 from bots.recipe.template import Template, lookup
 from bots.schema import CheckedApplication
@@ -68,8 +73,16 @@ def _one(
 
 
 def check_application(recipe: Recipe, application: Application) -> CheckedApplication:
-    """The application checked against its procedure's schema (never raises)."""
-    return recipe.schema.check(application.data)
+    """The application checked against its procedure's schema (never raises).
+
+    Its sensitive values are recorded first (as stored) and after (as normalised): the
+    check's own messages and everything said about the application later are masked.
+    """
+    keys = recipe.sensitive_keys
+    protect_data(application.data, keys)
+    checked = recipe.schema.check(application.data)
+    protect_data(checked.data, keys)
+    return checked
 
 
 def data_problems(checked: CheckedApplication, atena_no: str) -> list[str]:
@@ -113,6 +126,7 @@ def compute_values(
                 }
             )
         scope[name] = rows
+    protect_data(scope, recipe.sensitive_fields)  # as keyed, before a problem names them
     if problems:
         unique = list(dict.fromkeys(problems))  # a bad date fails era, year, month and day alike
         raise InvalidApplication(DATA_PROBLEM + "／".join(unique))

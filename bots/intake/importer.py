@@ -20,6 +20,7 @@ column holding the form as JSON, or flat columns with dotted names
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import io
 import json
@@ -41,7 +42,7 @@ from bots.audit.anchors import session_anchor
 from bots.contracts import AuditEvent, Status
 from bots.engine.evidence import is_plain_id, printable_id
 from bots.engine.values import DATA_PROBLEM, data_problems
-from bots.masking import scrub_text
+from bots.masking import protect_data, scrub_text
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow, ImportRejectionRow
 from bots.queue.sql import utcnow
@@ -254,6 +255,19 @@ def _record(row: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def _protect(raw: dict[str, Any]) -> None:
+    """Record the row's sensitive values before any message about the row is made.
+
+    Read from the row as it stands, not from what it parses to: a row that fails (a
+    column shifted, a ``data`` that is not JSON) is reported too, and its reason may
+    repeat a value. Flat columns count by their item's name (``bank.account_no``).
+    """
+    protect_data([{str(k).rsplit(".", 1)[-1]: v} for k, v in raw.items()])
+    if isinstance(raw.get("data"), str):
+        with contextlib.suppress(json.JSONDecodeError):  # reported unreadable, without its text
+            protect_data(json.loads(raw["data"]))
+
+
 def _one_based(path: str) -> str:
     """The schema's 0-based list positions as the import's columns name them (1-based)."""
     return ".".join(str(int(p) + 1) if p.isdigit() else p for p in path.split("."))
@@ -308,6 +322,7 @@ class _Import:
 
     def row(self, number: int, raw: dict[str, Any]) -> None:
         app_id: str | None = None
+        _protect(raw)
         try:
             rec = _record(raw)
             app_id = None if _blank(rec.get("id")) else printable_id(str(rec["id"]).strip())[:64]

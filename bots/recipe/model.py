@@ -41,6 +41,7 @@ from pydantic import (
 
 from bots import transforms
 from bots.errors import RecipeError, SourcePos
+from bots.masking import protect_keys
 from bots.recipe.selectors import SelectorSet, load_selectors
 from bots.recipe.yamlpos import LocDict, LocList, load_located, pos_of
 from bots.schema import (
@@ -288,7 +289,7 @@ def load_recipe(
             "'already_keyed' must end in 'find_existing': without it a retry could key twice",
             doc.pos_of("already_keyed"),
         )
-    return Recipe(
+    recipe = Recipe(
         spec.procedure,
         spec.title,
         path,
@@ -300,6 +301,10 @@ def load_recipe(
         schema,
         spec.receipt,
     )
+    # One masking rule for the process (bots/masking.py): what this recipe marks sensitive
+    # is masked in every output from now on, whoever prints it.
+    protect_keys(recipe.sensitive_keys | recipe.sensitive_fields)
+    return recipe
 
 
 def _walk(steps: list[Step]) -> list[Step]:
