@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,20 @@ def jst(moment: datetime) -> datetime:
 def jst_text(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     """``moment`` as staff read it: Japan time with the zone named; "—" when unknown."""
     return "—" if moment is None else f"{jst(moment):{fmt}} JST"
+
+
+def ja_date(day: date) -> str:
+    """A calendar date as people write it: ``2026年12月1日``."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def ja_time(moment: datetime | None) -> str:
+    """A moment in Japan time as people write it, ``2026年12月1日 18:02:11`` (no zero before
+    month and day); "—" when unknown. A naive value is taken as UTC, as stored."""
+    if moment is None:
+        return "—"
+    local = jst(moment)
+    return f"{ja_date(local.date())} {local:%H:%M:%S}"
 
 
 def _project_root() -> Path:

@@ -63,6 +63,19 @@ STATUS_LABELS = {
 }
 
 
+#: What :meth:`WorkQueue.remaining` counts, in the order staff read it, with their labels:
+#: the applications the bot or a person still has to act on. 再試行待ち (``retry_wait``)
+#: is 連携待ち whose retry time has not come (it failed and backs off).
+REMAINING_LABELS = {
+    "resolved": "連携待ち",
+    "retry_wait": "再試行待ち",
+    "claimed": "処理中",
+    "keying": "登録処理中",
+    "needs_review": "要確認",
+    "failed": "連携エラー",
+}
+
+
 @dataclass(frozen=True)
 class Application:
     """One resolved application as the bot received it from the management system."""
@@ -149,6 +162,13 @@ class WorkQueue(ABC):
     @abstractmethod
     def counts(self, procedure: str | None = None) -> dict[Status, int]:
         """Applications per status."""
+
+    @abstractmethod
+    def remaining(self, now: datetime | None = None) -> dict[str, dict[str, int]]:
+        """What is left to do, per procedure: every key of :data:`REMAINING_LABELS` with
+        its count (zeros included), for each procedure with anything left. One query: a
+        run reads it once at its end, so its summary says what still waits (a second
+        run's 要確認 0 must not hide the four a first run left)."""
 
 
 class Driver(ABC):

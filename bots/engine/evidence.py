@@ -10,13 +10,23 @@ Each try of each claim gets its own folder (:func:`try_dir`), so a retry never o
 the screenshots of the try before it: ``screenshots/<id>/attempt-<attempt id>-try-<n>/``.
 The attempt id is the attempts table's row (the history ``renkei review show`` lists); the
 try counts the retries of transient errors inside that claim.
+
+Each screenshot carries where it comes from in its own PNG text chunks (:func:`stamp_png`):
+run, application, screen, try and time, so a picture taken out of its folder still says
+what it shows. File names stay as they are (``01_before_register.png``); people read the
+Japanese captions (:func:`shot_caption`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+import png
 
 from bots.errors import RenkeiError
 
@@ -28,6 +38,10 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 class EvidencePathError(RenkeiError):
     """A path built for evidence would leave its folder (a bug: ids are made safe first)."""
+
+
+class EvidenceFileError(RenkeiError):
+    """A screenshot the browser saved is not a readable PNG (its metadata cannot be added)."""
 
 
 def is_plain_id(app_id: str) -> bool:
@@ -82,3 +96,58 @@ def app_dir(screenshots_dir: Path, app_id: str) -> Path:
 def try_dir(screenshots_dir: Path, app_id: str, attempt_id: int, try_no: int) -> Path:
     """The evidence folder of one try of one claim of an application."""
     return inside(screenshots_dir, safe_path_part(app_id), try_label(attempt_id, try_no))
+
+
+#: What people read for a screenshot label (the file keeps the label: ``01_before_register``).
+SHOT_CAPTIONS = {
+    "before_register": "登録前",
+    "result": "登録結果",
+    "needs_review": "要確認となった画面",
+    "stopped": "停止した画面",
+}
+
+
+def shot_caption(label: str) -> str:
+    """The Japanese caption of a screenshot label; a recipe's own label is named as it is."""
+    return SHOT_CAPTIONS.get(label, f"画面記録（{label}）")
+
+
+@dataclass(frozen=True)
+class PngText:
+    """One PNG text entry: an ASCII keyword for programs, a Japanese one for people."""
+
+    keyword: str
+    translated: str
+    text: str
+
+
+def _itxt(entry: PngText) -> bytes:
+    """An uncompressed iTXt chunk body (PNG 1.2 §11.3.4.5): UTF-8 text, language ``ja``."""
+    return b"\0".join(
+        [
+            entry.keyword.encode("latin-1"),
+            b"\0\0ja",  # compression flag 0, method 0, then the language tag
+            entry.translated.encode("utf-8"),
+            entry.text.encode("utf-8"),
+        ]
+    )
+
+
+def stamp_png(path: Path, entries: Sequence[PngText]) -> None:
+    """Add ``entries`` to the PNG at ``path`` as iTXt chunks right after its header.
+
+    The image data is copied chunk by chunk, never decoded or re-encoded (pypng's chunk
+    reader and writer): a screenshot costs well under a millisecond more, and its pixels
+    stay exactly what the browser saved. Called before the file is hashed, so the
+    SHA-256 in the audit chain covers the metadata too.
+    """
+    try:
+        chunks = list(png.Reader(bytes=path.read_bytes()).chunks())
+    except png.Error as exc:
+        raise EvidenceFileError(f"画面記録を PNG として読めません: {path}（{exc}）") from exc
+    if not chunks or chunks[0][0] != b"IHDR":
+        raise EvidenceFileError(f"画面記録を PNG として読めません: {path}（IHDR がありません）")
+    texts = [(b"iTXt", _itxt(e)) for e in entries]
+    out = io.BytesIO()
+    png.write_chunks(out, [chunks[0], *texts, *chunks[1:]])
+    path.write_bytes(out.getvalue())

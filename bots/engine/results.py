@@ -24,6 +24,20 @@ class Evidence:
     attempt: str = ""
 
 
+@dataclass(frozen=True)
+class KeyedValue:
+    """One value the bot typed or chose on a core-system screen, as the report shows it.
+
+    ``value`` is already masked (``****``) where the selector or the recipe marks it
+    sensitive: it is taken from what the runtime records, never from the raw data.
+    """
+
+    label: str  # what staff call the item: the recipe's field label (児童1 氏名)
+    element: str  # the screen element, ``screen.name``
+    value: str
+    part: str = ""  # of a 和暦 date typed in parts: era, year, month or day
+
+
 @dataclass
 class ItemResult:
     """What happened to one application in this run."""
@@ -37,6 +51,8 @@ class ItemResult:
     reason: str | None = None
     evidence: list[Evidence] = field(default_factory=list)
     attempts: int = 1
+    atena_no: str = ""  # 宛名番号 of the applicant
+    keyed: list[KeyedValue] = field(default_factory=list)  # the last try's values, masked
 
     @property
     def seconds(self) -> float:
@@ -71,6 +87,10 @@ class RunResult:
     locked: dict[str, str] = field(default_factory=dict)  # procedure → who holds its lock
     broken: dict[str, str] = field(default_factory=dict)  # recipe file → located error
     outside_window: dict[str, str] = field(default_factory=dict)  # system → reason
+    titles: dict[str, str] = field(default_factory=dict)  # procedure → title (児童手当 認定請求)
+    # what is left in the queue after the run, per procedure (WorkQueue.remaining);
+    # None when it was not read (the run did not start)
+    queue: dict[str, dict[str, int]] | None = None
 
     @property
     def counts(self) -> Counter[str]:

@@ -34,6 +34,7 @@ always``): the marks of the lost period are gone with it.
 
 from __future__ import annotations
 
+import getpass
 import os
 import socket
 import traceback
@@ -65,8 +66,8 @@ from bots.contracts import (
 )
 from bots.drivers.playwright_web import Credentials, LoginFailed
 from bots.engine.evidence import try_dir, try_label
-from bots.engine.results import Drift, Evidence, ItemResult, RunResult
-from bots.engine.runtime import AppRuntime
+from bots.engine.results import Drift, Evidence, ItemResult, KeyedValue, RunResult
+from bots.engine.runtime import AppRuntime, ItemLabels, keyed_labels
 from bots.engine.systems import Systems
 from bots.engine.values import check_application, compute_values
 from bots.errors import (
@@ -115,6 +116,11 @@ class _Attempt:
     runtime: AppRuntime | None = None
     evidence: list[Evidence] = field(default_factory=list)  # every try's screenshots
 
+    @property
+    def keyed(self) -> list[KeyedValue]:
+        """The values the last try typed (masked): what the report shows."""
+        return list(self.runtime.keyed) if self.runtime else []
+
 
 def anchor_sink(queue: WorkQueue) -> DbAnchors | None:
     """Anchors in the queue's management database (none for a queue without one)."""
@@ -122,8 +128,11 @@ def anchor_sink(queue: WorkQueue) -> DbAnchors | None:
     return DbAnchors(db) if isinstance(db, Database) else None
 
 
-def runner_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+def runner_name(pid: int | None = None) -> str:
+    """Who runs: ``user@host:pid`` — the OS account and machine auditors ask for, and the
+    process, by which :func:`bots.queue.sql.holder_is_dead` finds a killed runner of this
+    machine (``pid``: another process's name, e.g. a child this one started)."""
+    return f"{getpass.getuser()}@{socket.gethostname()}:{os.getpid() if pid is None else pid}"
 
 
 def new_run_id() -> str:
@@ -155,6 +164,8 @@ class Engine:
         self.run_id = run_id or new_run_id()
         self.runner = runner or runner_name()
         self.slots = slots  # licence slots, with settings.session_limit
+        # what staff call each element a recipe types into, worked out once per recipe
+        self._labels: dict[str, ItemLabels] = {p: keyed_labels(r) for p, r in recipes.items()}
 
     def run(
         self,
@@ -174,6 +185,7 @@ class Engine:
         result = RunResult(
             self.run_id, self.runner, procedure, datetime.now().astimezone(), out_dir
         )
+        result.titles = {p: r.title for p, r in self.recipes.items()}
         recipes = [self.recipes[procedure]] if procedure else list(self.recipes.values())
         audit = AuditTrail(
             result.audit_path, self.run_id, self.runner, anchor=anchor_sink(self.queue)
@@ -182,7 +194,7 @@ class Engine:
         done = 0
         try:
             with ExitStack() as stack:
-                systems = Systems(stack, self.settings, self.runner, self.slots)
+                systems = Systems(stack, self.settings, self.runner, self.slots, audit=audit)
                 for recipe in recipes:
                     try:  # a licence before claiming: never hold an application while waiting
                         systems.licence(recipe.system)
@@ -223,6 +235,9 @@ class Engine:
             finally:
                 audit.close()  # fsync and the final anchor; raises if the log is unwritable
                 result.audit_last_hash = audit.last_hash
+        # what still waits, after this run (one query): its own counts alone would say
+        # 要確認 0 while earlier runs left some
+        result.queue = self.queue.remaining()
         return result
 
     # -- one application --------------------------------------------------------------
@@ -267,6 +282,7 @@ class Engine:
                     started,
                     datetime.now().astimezone(),
                     reason="処理権（リース）を失ったため中断しました（他の実行者が確認して処理します）",
+                    atena_no=app.atena_no,
                 )
             except AuditWriteFailed:  # no evidence, no keying: the run ends (released below)
                 raise
@@ -292,6 +308,8 @@ class Engine:
             reason=_reason(written),
             evidence=list(attempt.evidence),
             attempts=app.attempts,
+            atena_no=app.atena_no,
+            keyed=attempt.keyed,
         )
 
     def _attempt(
@@ -338,6 +356,8 @@ class Engine:
                     on_register=before_register,
                     evidence=attempt.evidence,
                     attempt_label=try_label(attempt.claim.attempt_id, try_no),
+                    run_id=self.run_id,
+                    labels=self._labels.get(recipe.procedure),
                 )
                 return self._key(recipe, attempt.runtime, driver, verify=attempt.verify)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
@@ -422,6 +442,7 @@ class Engine:
         driver.ensure_session()
         if verify:
             _run_steps(recipe.already_keyed, rt)
+            rt.keyed.clear()  # the 照会 search typed nothing into the application's record
         if rt.existing_receipt:
             return Outcome(
                 OutcomeKind.ALREADY_KEYED,

@@ -30,6 +30,7 @@ from time import monotonic
 from bots.contracts import Status
 from bots.demo.mockserver import mock_core
 from bots.demo.seed import seed
+from bots.engine.runner import runner_name
 from bots.proving.tally import Tally, tally
 from bots.queue.db import Database
 from bots.queue.sql import SqlWorkQueue, utcnow
@@ -49,7 +50,7 @@ class Runner:
 
     @property
     def name(self) -> str:
-        return f"{socket.gethostname()}:{self.proc.pid}"
+        return runner_name(self.proc.pid)  # as the runner itself writes it in the audit log
 
 
 class Chaos:

@@ -34,10 +34,29 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, CursorResult, Select, and_, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Select,
+    and_,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
-from bots.contracts import Application, Claim, Outcome, OutcomeKind, Status, WorkQueue
+from bots.contracts import (
+    REMAINING_LABELS,
+    Application,
+    Claim,
+    Outcome,
+    OutcomeKind,
+    Status,
+    WorkQueue,
+)
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow, AttemptRow, RunLockRow
 from bots.queue.transitions import guarded_update
@@ -377,6 +396,27 @@ class SqlWorkQueue(WorkQueue):
             found = {Status(status): int(n) for status, n in conn.execute(q)}
         return {status: found.get(status, 0) for status in Status}
 
+    def remaining(self, now: datetime | None = None) -> dict[str, dict[str, int]]:
+        now = now or utcnow()
+        # 連携待ち whose retry time is still ahead waits for its back-off: 再試行待ち
+        backing_off = and_(
+            ApplicationRow.status == Status.RESOLVED.value, ApplicationRow.retry_at > now
+        )
+        kind = case((backing_off, "retry_wait"), else_=ApplicationRow.status)
+        q = (
+            select(ApplicationRow.procedure, kind, func.count())
+            .where(ApplicationRow.status.in_(REMAINING))
+            .group_by(ApplicationRow.procedure, kind)
+        )
+        left: dict[str, dict[str, int]] = {}
+        with self.db.transaction() as conn:
+            for procedure, key, n in conn.execute(q):
+                left.setdefault(procedure, dict.fromkeys(REMAINING_LABELS, 0))[key] = int(n)
+        return dict(sorted(left.items()))
+
+
+#: The statuses :meth:`SqlWorkQueue.remaining` counts (not yet 連携済 nor 対象外).
+REMAINING = [k for k in REMAINING_LABELS if k != "retry_wait"]
 
 #: The statuses of an application a runner holds.
 HELD = (Status.CLAIMED.value, Status.KEYING.value)
@@ -406,11 +446,13 @@ def _outcome_values(outcome: Outcome, now: datetime) -> tuple[Status, dict[str, 
 
 
 def holder_is_dead(holder: str) -> bool:
-    """Whether ``holder`` (``host:pid``, :func:`bots.engine.runner.runner_name`) is a
-    process of this machine that no longer exists. Holders on other machines are never
-    judged dead here: this machine cannot see their processes; their leases decide.
+    """Whether ``holder`` (``user@host:pid``, :func:`bots.engine.runner.runner_name`; or
+    ``host:pid`` as renkei wrote it before) is a process of this machine that no longer
+    exists. Holders on other machines are never judged dead here: this machine cannot
+    see their processes; their leases decide.
     """
-    host, _, pid = holder.rpartition(":")
+    account_host, _, pid = holder.rpartition(":")
+    host = account_host.rpartition("@")[2]
     if host != socket.gethostname() or not pid.isdigit():
         return False
     try:

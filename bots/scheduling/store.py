@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bots.queue.db import Database
@@ -411,12 +411,15 @@ def abandon_dead_fires(db: Database, host: str) -> list[str]:
     this one cannot see their processes. The applications such a run held are safe anyway:
     their leases expire and the next run looks each up in the core system before typing.
     """
-    prefix = f"{SERVICE_PREFIX}{host}:"  # (holder_is_dead also checks the host)
+    # user@host:pid (bots.engine.runner.runner_name), or host:pid as written before
+    fired_by = ScheduleFireRow.fired_by
+    of_this_host = or_(
+        fired_by.startswith(f"{SERVICE_PREFIX}{host}:"),
+        fired_by.like(f"{SERVICE_PREFIX}%@{host}:%"),
+    )  # (holder_is_dead also checks the host)
     with db.session() as s:
         running = s.scalars(
-            select(ScheduleFireRow).where(
-                ScheduleFireRow.outcome == "running", ScheduleFireRow.fired_by.startswith(prefix)
-            )
+            select(ScheduleFireRow).where(ScheduleFireRow.outcome == "running", of_this_host)
         ).all()
         dead = [f for f in running if holder_is_dead(f.fired_by.removeprefix(SERVICE_PREFIX))]
         for fire in dead:
