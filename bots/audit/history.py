@@ -115,14 +115,6 @@ class UnknownApplication(RenkeiError):
     """No record of any kind names the application (or the 宛名番号)."""
 
 
-def when_text(moment: datetime | None) -> str:
-    """A time as people read it here: ``2026年12月1日 18:02:11`` (Japan time)."""
-    if moment is None:
-        return "—"
-    t = jst(moment)
-    return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M:%S}"
-
-
 @dataclass(frozen=True)
 class Sources:
     """Where the records are, and the recipes (procedure titles, sensitive items)."""

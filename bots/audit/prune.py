@@ -42,7 +42,7 @@ from bots.audit.anchors import (
 from bots.audit.keys import InstallationKey, public_pem
 from bots.audit.trail import JST, AuditTrail
 from bots.audit.verify import REVIEW, Finding, check_anchors, read_chain
-from bots.config import jst
+from bots.config import ja_date, jst
 from bots.contracts import AuditEvent
 from bots.errors import RenkeiError
 from bots.masking import scrub_text
@@ -83,10 +83,6 @@ class Plan:
     refused: list[Candidate] = field(default_factory=list)
     running: list[str] = field(default_factory=list)
     leftovers: list[Path] = field(default_factory=list)
-
-
-def ja_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def check_date(before: date, min_days: int = 0, now: datetime | None = None) -> None:

@@ -34,7 +34,7 @@ from sqlalchemy import select
 from bots.audit.anchors import RETENTION, load_anchors, load_prunes, prune_message, row_message
 from bots.audit.keys import InstallationKey, load_public, public_pem, verify_signature
 from bots.audit.trail import GENESIS, JST, sha256_file
-from bots.config import jst
+from bots.config import ja_time
 from bots.masking import scrub_text
 from bots.queue.db import Database
 from bots.queue.schema import AttemptRow, AuditAnchorRow, AuditPruneRow, RunRow
@@ -98,12 +98,6 @@ class Report:
 
 def _jst(at: datetime) -> str:
     return at.replace(tzinfo=UTC).astimezone(JST).strftime("%Y-%m-%d %H:%M:%S JST")
-
-
-def ja_time(at: datetime) -> str:
-    """A stored (naive UTC) time as people read it: ``2026年12月1日 18:02:11`` (JST)."""
-    j = jst(at)
-    return f"{j.year}年{j.month}月{j.day}日 {j:%H:%M:%S}"
 
 
 # --- one file ---------------------------------------------------------------------------

@@ -52,10 +52,10 @@ def _value(value: Any) -> str:
 
 
 def _event_line(e: Event) -> str:
-    from bots.audit.history import when_text
+    from bots.config import ja_time
 
     where = f"実行 {e.source}" if e.source not in ("操作記録", "取り込み") else e.source
-    parts = [when_text(e.at), where, e.what]
+    parts = [ja_time(e.at), where, e.what]
     if e.outcome:
         parts.append(f"［{e.outcome}］")
     if e.who and e.step in ("hand", "import_rejected", "run_start", "claim"):
@@ -76,29 +76,29 @@ def _event_line(e: Event) -> str:
 
 
 def _attempt_line(a: AttemptRecord) -> str:
-    from bots.audit.history import when_text
+    from bots.config import ja_time
 
     ended = "〜（終了の記録なし）"
     if a.ended_at is not None:
         same_day = a.ended_at.date() == a.started_at.date()
-        ended = f"〜{a.ended_at:%H:%M:%S}" if same_day else f"〜{when_text(a.ended_at)}"
+        ended = f"〜{a.ended_at:%H:%M:%S}" if same_day else f"〜{ja_time(a.ended_at)}"
     receipt = f"  受付番号 {a.receipt_no}" if a.receipt_no else ""
     reason = f"  {a.reason}" if a.reason else ""
     return (
-        f"  試行 {a.attempt_id}  {when_text(a.started_at)}{ended}  実行 {a.run_id}（{a.runner}）"
+        f"  試行 {a.attempt_id}  {ja_time(a.started_at)}{ended}  実行 {a.run_id}（{a.runner}）"
         f"  {a.outcome}{receipt}  画面写真 {a.screenshots} 枚{reason}"
     )
 
 
 def _print_trail(t: ApplicationTrail) -> None:
-    from bots.audit.history import when_text
+    from bots.config import ja_time
 
     click.echo(f"申請 {t.id}  {_named(t.procedure, t.title)}")
     if t.received_at is not None:  # the management system's own (Japan) time, as stored
         r = t.received_at
         click.echo(f"受付日時: {r.year}年{r.month}月{r.day}日 {r:%H:%M}")
     click.echo(f"宛名番号: {t.atena_no or '—'}  現在の状態: {t.status}")
-    keyed = f"（{when_text(t.keyed_at)} 連携）" if t.keyed_at else ""
+    keyed = f"（{ja_time(t.keyed_at)} 連携）" if t.keyed_at else ""
     click.echo(f"受付番号: {t.receipt_no or '—'}{keyed}")
     click.echo(f"ボットの試行 {len(t.attempts)} 回（実行 {len(t.runs)} 件）:")
     for a in t.attempts:

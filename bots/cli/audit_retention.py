@@ -88,10 +88,9 @@ def _carry_out(
 
 def _show(plan: Plan) -> None:
     """What would go and what stays, as the operator and the auditor read it."""
-    from bots.audit import prune as retention
-    from bots.audit.verify import ja_time
+    from bots.config import ja_date, ja_time
 
-    since = f"{retention.ja_date(plan.before)}より前に終了した実行"
+    since = f"{ja_date(plan.before)}より前に終了した実行"
     if not plan.prunable:
         click.echo(f"削除の対象はありません（{since}で、削除できるものはありません）")
     else:
