@@ -50,7 +50,8 @@ import dataclasses
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import jaconv
@@ -167,6 +168,21 @@ class SensitiveRecord:
                     self._stale = True
             while len(self._recent) > self.capacity:
                 self._recent.popitem(last=False)
+
+    @contextmanager
+    def isolated(self) -> Iterator[None]:
+        """Within the block, only the built-in keys and no values (for tests of the
+        detectors alone); what was recorded before is back afterwards."""
+        with self._lock:
+            saved = (self._keys, dict(self._kept), OrderedDict(self._recent))
+            self._keys, self._kept, self._recent = DEFAULT_SENSITIVE_KEYS, {}, OrderedDict()
+            self._stale = True
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._keys, self._kept, self._recent = saved
+                self._stale = True
 
     def values(self) -> list[str]:
         """The recorded values (kept first), for tests and diagnostics — never to print."""

@@ -7,6 +7,7 @@ each test starts from an empty set of claims and its own management database.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import urllib.request
 from collections.abc import Iterator
@@ -26,6 +27,20 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _installation_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One signing key for the session, outside the checkout: a test that runs the bot
+    or the CLI without naming a key folder must not leave a key in the project's var/.
+    (Subprocesses inherit it; tests that need their own key set RENKEI_KEY_DIR.)"""
+    before = os.environ.get("RENKEI_KEY_DIR")
+    os.environ["RENKEI_KEY_DIR"] = str(tmp_path_factory.mktemp("keys"))
+    yield
+    if before is None:
+        os.environ.pop("RENKEI_KEY_DIR", None)
+    else:
+        os.environ["RENKEI_KEY_DIR"] = before
 
 
 @pytest.fixture(scope="session")

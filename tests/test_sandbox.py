@@ -7,13 +7,18 @@ the policy says the sandbox is off (here, in CI, the bot runs as root).
 
 from __future__ import annotations
 
+import json
 import os
 
 import psutil
 import pytest
 
-from bots.config import default_chromium
+from bots.config import Settings, default_chromium
+from bots.contracts import OutcomeKind
+from bots.demo.seed import seed
 from bots.drivers.browser import Sandbox, launch_chromium, sandbox_policy
+from bots.queue.db import Database
+from bots.service import run_once
 
 
 def test_sandbox_is_on_for_an_ordinary_account() -> None:
@@ -60,3 +65,16 @@ def test_the_launched_browser_follows_the_policy() -> None:
         assert browsers, "the Chromium process was not found"
         for cmd in browsers:
             assert ("--no-sandbox" in cmd) is (not decided.enabled), cmd
+
+
+def test_a_run_records_whether_its_browser_was_sandboxed(settings: Settings, db: Database) -> None:
+    seed(db, 1, settings.core_url, problems=False)
+    result = run_once(settings, db=db)
+
+    lines = [json.loads(line) for line in result.audit_path.read_text("utf-8").splitlines()]
+    started = [line for line in lines if line["step"] == "browser_start"]
+    decided = sandbox_policy()
+    assert len(started) == 1
+    assert started[0]["sandbox"] is decided.enabled
+    assert started[0]["detail"] == (decided.reason or "Chromium をサンドボックス付きで起動しました")
+    assert result.counts[OutcomeKind.KEYED.value] == 1
