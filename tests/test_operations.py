@@ -64,10 +64,20 @@ def statuses(db: Database) -> dict[str, str]:
 
 
 def summary_times(output: str) -> list[datetime]:
-    """The times a run summary shows, as naive JST wall times."""
-    return [
+    """The times a list shows (``2026-12-01 18:02:11 JST``) or a run summary
+    (``2026年12月1日 18:02:11（日本時間）``), as naive JST wall times."""
+    listed = [
         datetime.strptime(m, "%Y-%m-%d %H:%M:%S")
         for m in re.findall(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) JST", output)
+    ]
+    return listed + report_times(output)
+
+
+def log_times(stderr: str) -> list[datetime]:
+    """The times at the start of the operational log's lines (``2026-12-01 18:02:11.123 JST``)."""
+    return [
+        datetime.strptime(m, "%Y-%m-%d %H:%M:%S")
+        for m in re.findall(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.\d{3} JST \|", stderr, re.M)
     ]
 
 
@@ -321,7 +331,7 @@ def test_times_staff_read_are_japan_time_on_a_utc_host(
     queue.release(claim, Outcome(OutcomeKind.NEEDS_REVIEW, reason="続柄を確認してください"))
     before = datetime.now(JST).replace(tzinfo=None, microsecond=0)
 
-    ran = _renkei_process(["run"], env)
+    ran = _renkei_process(["-v", "run"], env)
     status = _renkei_process(["status"], env)
     shown = _renkei_process(["review", "show", claim.application.id], env)
 
@@ -331,5 +341,8 @@ def test_times_staff_read_are_japan_time_on_a_utc_host(
         times = summary_times(output)
         assert times and all(before - timedelta(minutes=5) <= t <= after for t in times), output
     assert "最終実行" in status.stdout
+    logged = log_times(ran.stderr)
+    assert logged and all(before - timedelta(minutes=5) <= t <= after for t in logged), ran.stderr
+    assert "キューに残っている申請: 要確認 1 件" in ran.stdout  # this run took none of it
     report = next(settings.out_root.glob("*/report.html")).read_text(encoding="utf-8")
     assert report_times(report) and all(before <= t <= after for t in report_times(report))

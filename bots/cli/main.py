@@ -66,12 +66,13 @@ def _protect_credentials(settings: Settings) -> None:
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, core_url: str | None, verbose: bool) -> None:
     """renkei (連携): keys resolved applications into the core system (方式2)."""
-    from bots.cli.output import mask_tracebacks, scrubbed_sink
+    from bots.cli.output import log_format, mask_tracebacks, scrubbed_sink
 
     mask_tracebacks()
     logger.remove()
     logger.add(
         scrubbed_sink(sys.stderr),
+        format=log_format,
         level="DEBUG" if verbose else "WARNING",
         filter=lambda r: "audit" not in r["extra"],
         diagnose=False,  # a traceback must not show variables' values

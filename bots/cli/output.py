@@ -9,14 +9,15 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bots.audit.report import OUTCOME_LABELS
-from bots.config import jst_text
+from bots.config import ja_time, jst
+from bots.contracts import REMAINING_LABELS
 from bots.engine.results import ItemResult, RunResult
 from bots.masking import scrub_text
 
@@ -72,7 +73,7 @@ def print_summary(result: RunResult) -> None:
     failed = c["retry"] + c["stopped"]
     click.echo("")
     click.echo(f"renkei 実行結果  run {result.run_id}")
-    click.echo(f"  開始 {jst_text(result.started_at)}  終了 {jst_text(result.ended_at)}")
+    click.echo(f"  開始 {ja_time(result.started_at)}  終了 {ja_time(result.ended_at)}（日本時間）")
     if not result.items:
         click.echo("  新たに連携する申請はありませんでした（連携待ちの申請がありません）")
     click.echo(f"  連携済 keyed:            {c['keyed']}")
@@ -94,9 +95,30 @@ def print_summary(result: RunResult) -> None:
         click.echo(
             f"  セレクタのずれ drift: {d.system} {d.element}: {d.first_strategy} → {d.strategy}"
         )
+    click.echo(f"  {_waiting(result.queue)}")
     click.echo(f"  report:      {result.report_path}")
     click.echo(f"  screenshots: {result.screenshots_dir}")
     click.echo(f"  audit log:   {result.audit_path}")
+
+
+def _waiting(queue: dict[str, dict[str, int]] | None) -> str:
+    """What is still left in the queue after this run, all procedures together: a run that
+    took none of them must not read as if nothing waited."""
+    if queue is None:
+        return "キューに残っている申請: （読み取っていません）"
+    totals = {key: sum(counts.get(key, 0) for counts in queue.values()) for key in REMAINING_LABELS}
+    parts = [f"{REMAINING_LABELS[k]} {n} 件" for k, n in totals.items() if n]
+    return "キューに残っている申請: " + ("、".join(parts) if parts else "なし")
+
+
+#: The operational log's lines: the time in Japan time, as staff read every other time.
+LOG_FORMAT = "{extra[jst_time]} | {level: <8} | {name}:{function}:{line} - {message}\n{exception}"
+
+
+def log_format(record: Any) -> str:
+    """loguru's format for renkei's sinks: the record's time in JST (the host may be UTC)."""
+    record["extra"]["jst_time"] = f"{jst(record['time']):%Y-%m-%d %H:%M:%S.%f}"[:-3] + " JST"
+    return LOG_FORMAT
 
 
 def scrubbed_sink(stream: TextIO) -> Callable[[str], None]:

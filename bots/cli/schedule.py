@@ -344,11 +344,12 @@ def scheduler(ctx: click.Context, poll: float) -> None:
     from bots.scheduling.service import serve
 
     parent = ctx.parent.params if ctx.parent else {}
-    from bots.cli.output import scrubbed_sink
+    from bots.cli.output import log_format, scrubbed_sink
 
     logger.remove()
     logger.add(
         scrubbed_sink(sys.stderr),  # message and traceback masked (bots.masking)
+        format=log_format,
         level="DEBUG" if parent.get("verbose") else "INFO",
         filter=lambda r: "audit" not in r["extra"],
         diagnose=False,  # a traceback in the journal must not show variables' values
