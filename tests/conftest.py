@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e_helpers import installation_settings
 
 from bots.config import Settings
 from bots.demo.mockserver import mock_core
@@ -97,13 +98,7 @@ def core(core_url: str) -> Iterator[Core]:
 @pytest.fixture
 def settings(tmp_path: Path, core_url: str) -> Settings:
     """One test's settings: the repo's recipes and selectors, everything written under tmp_path."""
-    return Settings(
-        root=ROOT,
-        db_url=f"sqlite:///{tmp_path / 'renkei.db'}",
-        core_url=core_url,
-        out_root=tmp_path / "runs",
-        audit_dir=tmp_path / "audit",
-    )
+    return installation_settings(tmp_path, core_url)
 
 
 @pytest.fixture

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from bots import transforms
+from bots.config import Settings
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def installation_settings(base: Path, core_url: str) -> Settings:
+    """Settings of one installation under ``base``: the repo's recipes and selectors, the
+    management database, run folders and review log all in ``base``."""
+    return Settings(
+        root=ROOT,
+        db_url=f"sqlite:///{base / 'renkei.db'}",
+        core_url=core_url,
+        out_root=base / "runs",
+        audit_dir=base / "audit",
+    )
 
 
 def rows(db: Database) -> dict[str, ApplicationRow]:

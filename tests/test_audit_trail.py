@@ -23,10 +23,9 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
-from e2e_helpers import clean, rows, update_row
+from e2e_helpers import clean, installation_settings, rows, update_row
 
 from bots.cli.main import cli
-from bots.config import Settings
 from bots.contracts import Status
 from bots.demo.seed import application_id, seed
 from bots.queue.db import Database
@@ -92,13 +91,7 @@ def _secrets(data: dict[str, Any]) -> list[str]:
 @pytest.fixture(scope="module")
 def origin(tmp_path_factory: pytest.TempPathFactory, core_url: str) -> Iterator[Installation]:
     base = tmp_path_factory.mktemp("trail")
-    settings = Settings(
-        root=ROOT,
-        db_url=f"sqlite:///{base / 'renkei.db'}",
-        core_url=core_url,
-        out_root=base / "runs",
-        audit_dir=base / "audit",
-    )
+    settings = installation_settings(base, core_url)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RENKEI_KEY_DIR", str(base / "keys"))
         from conftest import Core

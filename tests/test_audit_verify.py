@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import pytest
 from click.testing import CliRunner, Result
+from e2e_helpers import installation_settings
 from loguru import logger
 from pg import PostgresServer, postgres_server  # noqa: F401  (the session fixture)
 
@@ -95,23 +96,13 @@ class Installation:
             conn.execute(statement, params)
 
 
-def _settings(base: Path, core_url: str) -> Settings:
-    return Settings(
-        root=ROOT,
-        db_url=f"sqlite:///{base / 'renkei.db'}",
-        core_url=core_url,
-        out_root=base / "runs",
-        audit_dir=base / "audit",
-    )
-
-
 @pytest.fixture(scope="module")
 def origin(tmp_path_factory: pytest.TempPathFactory, core_url: str) -> Iterator[Installation]:
     """Two real runs (2 then 3 applications, one of them to 要確認) and one staff action."""
     base = tmp_path_factory.mktemp("installation")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RENKEI_KEY_DIR", str(base / "keys"))
-        settings = _settings(base, core_url)
+        settings = installation_settings(base, core_url)
         db = Database(settings.db_url)
         from conftest import Core
 

@@ -23,11 +23,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from e2e_helpers import clean, rows, set_data, update_row
+from e2e_helpers import clean, installation_settings, rows, set_data, update_row
 from PIL import Image
 
 from bots import transforms
-from bots.config import Settings
 from bots.contracts import OutcomeKind, Status
 from bots.demo.seed import application_id, seed, seed_boshi
 from bots.engine.results import RunResult
@@ -60,13 +59,7 @@ def run(tmp_path_factory: pytest.TempPathFactory, core_url: str) -> Iterator[Run
     base = tmp_path_factory.mktemp("report")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RENKEI_KEY_DIR", str(base / "keys"))
-        settings = Settings(
-            root=ROOT,
-            db_url=f"sqlite:///{base / 'renkei.db'}",
-            core_url=core_url,
-            out_root=base / "runs",
-            audit_dir=base / "audit",
-        )
+        settings = installation_settings(base, core_url)
         db = Database(settings.db_url)
         from conftest import Core
 

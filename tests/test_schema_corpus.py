@@ -42,7 +42,7 @@ from corpus_edits import (
 from corpus_edits import (
     set_path as _set,
 )
-from e2e_helpers import rows
+from e2e_helpers import installation_settings, rows
 
 from bots import transforms
 from bots.config import Settings
@@ -236,13 +236,7 @@ def _secrets(data: dict[str, Any]) -> list[str]:
 @pytest.fixture(scope="module")
 def corpus_run(tmp_path_factory: pytest.TempPathFactory, core_url: str) -> Iterator[CorpusRun]:
     base = tmp_path_factory.mktemp("schema_corpus")
-    settings = Settings(
-        root=ROOT,
-        db_url=f"sqlite:///{base / 'renkei.db'}",
-        core_url=core_url,
-        out_root=base / "runs",
-        audit_dir=base / "audit",
-    )
+    settings = installation_settings(base, core_url)
     core = Core(core_url)
     core.reset()
     db = Database(settings.db_url)
