@@ -148,6 +148,7 @@ class Bench:
             "RENKEI_DB": db_url,
             "RENKEI_CORE_URL": self.settings.core_url,
             "RENKEI_AUDIT_DIR": str(self.work / "audit"),
+            "RENKEI_KEY_DIR": str(self.work / "keys"),  # the checkout's var/ stays untouched
             "RENKEI_CHROMIUM": self.settings.chromium,
         }
         return env
