@@ -25,11 +25,6 @@ def jst(moment: datetime) -> datetime:
     return moment.astimezone(JST)
 
 
-def jst_text(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    """``moment`` as staff read it: Japan time with the zone named; "—" when unknown."""
-    return "—" if moment is None else f"{jst(moment):{fmt}} JST"
-
-
 def ja_date(day: date) -> str:
     """A calendar date as people write it: ``2026年12月1日``."""
     return f"{day.year}年{day.month}月{day.day}日"

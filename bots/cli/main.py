@@ -170,7 +170,7 @@ def _last_run(db: Any, procedure: str | None) -> str:
     """The latest run (of ``procedure``, or of any scope) as one line, in JST."""
     from sqlalchemy import select
 
-    from bots.config import jst_text
+    from bots.config import ja_time, jst
     from bots.queue.schema import RunRow
 
     query = select(RunRow).order_by(RunRow.started_at.desc()).limit(1)
@@ -181,8 +181,8 @@ def _last_run(db: Any, procedure: str | None) -> str:
         if row is None:
             return "最終実行\tまだ実行していません"
         keyed = (row.summary or {}).get("keyed", 0)
-        ended = f"〜{jst_text(row.ended_at, '%H:%M:%S')}" if row.ended_at else "（実行中）"
-        return f"最終実行\t{jst_text(row.started_at)}{ended}  run {row.id}（{row.runner}、連携済 {keyed} 件）"
+        ended = f"〜{jst(row.ended_at):%H:%M:%S}（日本時間）" if row.ended_at else "（実行中）"
+        return f"最終実行\t{ja_time(row.started_at)}{ended}  run {row.id}（{row.runner}、連携済 {keyed} 件）"
 
 
 @cli.group()
@@ -447,7 +447,7 @@ def review_list(ctx: click.Context, procedure: str | None) -> None:
 @click.pass_context
 def review_show(ctx: click.Context, app_id: str) -> None:
     """The application's data (numbers masked), reason, attempts and screenshots."""
-    from bots.config import jst_text
+    from bots.config import ja_time
     from bots.review import ReviewError
 
     try:
@@ -459,16 +459,17 @@ def review_show(ctx: click.Context, app_id: str) -> None:
         f"申請 {item.id}（{item.procedure}）  状態: {item.status.label}  宛名番号: {item.atena_no}"
     )
     # 受付日時 is the management system's own (Japan) time, stored as it gave it.
-    click.echo(f"受付日時: {item.received_at:%Y-%m-%d %H:%M}  試行: {item.attempts} 回")
+    r = item.received_at
+    click.echo(f"受付日時: {r.year}年{r.month}月{r.day}日 {r:%H:%M}  試行: {item.attempts} 回")
     click.echo(f"理由: {item.reason or '—'}")
     if item.core_message:
         click.echo(f"基幹システムのメッセージ: {item.core_message}")
     click.echo("申請内容（個人番号・口座番号はマスク）:")
     click.echo(json.dumps(detail.data, ensure_ascii=False, indent=2))
-    click.echo("試行の履歴:")
+    click.echo("試行の履歴:")  # times in JST, as everywhere
     for h in detail.history:  # stored in UTC, shown in JST
         click.echo(
-            f"  {jst_text(h['started_at'])}  {h['runner']}  {h['outcome'] or '（処理中）'}  {h['reason'] or ''}"
+            f"  {ja_time(h['started_at'])}  {h['runner']}  {h['outcome'] or '（処理中）'}  {h['reason'] or ''}"
         )
     click.echo("画面記録:")
     for shot in detail.screenshots:
