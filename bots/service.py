@@ -17,6 +17,7 @@ Around the engine a run does four things the engine must not decide alone:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from enum import IntEnum
 from pathlib import Path
 
 from loguru import logger
+from sqlalchemy import update
 
 from bots.audit.report import summary_dict, write_report
 from bots.config import Settings
@@ -37,7 +39,7 @@ from bots.masking import protect_values
 from bots.queue.db import Database
 from bots.queue.schema import RunRow
 from bots.queue.slots import SessionSlots
-from bots.queue.sql import RunLock, SqlWorkQueue
+from bots.queue.sql import RunLock, SqlWorkQueue, utcnow
 from bots.recipe.model import Recipe, load_all, load_each
 from bots.scheduling.calendar import window_reason
 
@@ -221,13 +223,17 @@ def run_once(
         closed: dict[str, str] = {}
         online, gate = _windows(db, mine, timedelta(seconds=settings.window_margin_s), closed)
 
+        queue = SqlWorkQueue(db, run_id, max_attempts=settings.max_attempts)
+        queue.reap()
+        progress = _Progress(db, run_id, _claimable(queue, online, limit))
+        progress.start(runner, procedure)
+
         def each(item: ItemResult) -> None:
             locks.refresh()
+            progress.advance()
             if on_item is not None:
                 on_item(item)
 
-        queue = SqlWorkQueue(db, run_id, max_attempts=settings.max_attempts)
-        queue.reap()
         slots = SessionSlots(db) if settings.core_sessions else None
         engine = Engine(
             online, queue, engine_settings(settings), run_id=run_id, runner=runner, slots=slots
@@ -241,11 +247,61 @@ def run_once(
         return result
 
 
+def _claimable(queue: SqlWorkQueue, online: dict[str, Recipe], limit: int | None) -> int:
+    """How many applications this run expects to finish: 連携待ち of its procedures now."""
+    waiting = sum(left.get("resolved", 0) for p, left in queue.remaining().items() if p in online)
+    return waiting if limit is None else min(limit, waiting)
+
+
+class _Progress:
+    """The run's row while it goes: ``done`` of ``total``, for the console's live view.
+
+    Written at the start and then at most once a second (one small UPDATE, not one per
+    application: keying must not slow down for the sake of a progress bar).
+    """
+
+    EVERY = 1.0
+
+    def __init__(self, db: Database, run_id: str, total: int) -> None:
+        self.db, self.run_id, self.total = db, run_id, total
+        self.done, self._written = 0, 0.0
+
+    def start(self, runner: str, procedure: str | None) -> None:
+        with self.db.session() as s:
+            s.add(
+                RunRow(
+                    id=self.run_id,
+                    procedure=procedure,
+                    runner=runner,
+                    started_at=utcnow(),
+                    done=0,
+                    total=self.total,
+                )  # fmt: skip
+            )
+        self._written = time.monotonic()
+
+    def advance(self) -> None:
+        self.done += 1
+        if time.monotonic() - self._written < self.EVERY:
+            return
+        with self.db.session() as s:
+            s.execute(
+                update(RunRow)
+                .where(RunRow.id == self.run_id)
+                .values(done=self.done, total=max(self.total, self.done))
+            )
+        self._written = time.monotonic()
+
+
 def _record(db: Database, result: RunResult) -> None:
-    """The report and summary in the run folder, and the run's row in the database."""
+    """The report and summary in the run folder, and the run's row in the database
+    (written at the start by :class:`_Progress`, completed here)."""
     write_report(result)
+    done = len(result.items)
     with db.session() as s:
-        s.add(
+        previous = s.get(RunRow, result.run_id)
+        total = max(done, previous.total or 0) if previous is not None else done
+        s.merge(
             RunRow(
                 id=result.run_id,
                 procedure=result.procedure,
@@ -258,5 +314,7 @@ def _record(db: Database, result: RunResult) -> None:
                 ),
                 summary={k: v for k, v in summary_dict(result).items() if k != "items"},
                 report_path=str(result.report_path),
+                done=done,
+                total=total,
             )
         )
