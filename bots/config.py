@@ -55,7 +55,7 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name) or default
 
 
-def _int_env(name: str, default: int, minimum: int) -> int:
+def int_setting(name: str, default: int, minimum: int) -> int:
     """An integer setting, or a ValueError naming it (the CLI shows it, no traceback)."""
     raw = _env(name, str(default))
     try:
@@ -116,7 +116,7 @@ class Settings:
     # a previous attempt may have registered ("when-needed"): see bots/engine/runner.py.
     verify: str = field(default_factory=lambda: _env("RENKEI_VERIFY", "when-needed"))
     # Attempts per application before it goes to a person (要確認): see bots/queue/sql.py.
-    max_attempts: int = field(default_factory=lambda: _int_env("RENKEI_MAX_ATTEMPTS", 5, 1))
+    max_attempts: int = field(default_factory=lambda: int_setting("RENKEI_MAX_ATTEMPTS", 5, 1))
     # A subsystem stops claiming when its online window closes within this many seconds:
     # an application started then would be cut off mid-entry by the core system.
     window_margin_s: float = field(
@@ -131,7 +131,7 @@ class Settings:
     # Evidence younger than this many days is never pruned (renkei audit prune): a floor
     # against removing what an audit has not looked at yet; 0 allows up to tomorrow.
     retention_min_days: int = field(
-        default_factory=lambda: _int_env("RENKEI_RETENTION_MIN_DAYS", 365, 0)
+        default_factory=lambda: int_setting("RENKEI_RETENTION_MIN_DAYS", 365, 0)
     )
 
     def __post_init__(self) -> None:

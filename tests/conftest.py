@@ -106,3 +106,22 @@ def db(settings: Settings) -> Iterator[Database]:
     database = Database(settings.db_url)
     yield database
     database.dispose()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One real Chromium for the tests that look at pages as a person does (the console)."""
+    from bots.drivers.browser import launch_chromium
+
+    with launch_chromium(Settings().chromium) as browser:
+        yield browser
+
+
+@pytest.fixture
+def console_page(chromium: Any) -> Iterator[Any]:
+    """A fresh browser (its own cookies) on a Japanese desktop, for one test."""
+    context = chromium.new_context(locale="ja-JP", viewport={"width": 1360, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()

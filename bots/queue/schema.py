@@ -8,6 +8,9 @@ so an auditor sees every attempt and who made it. ``schedules``, ``schedule_fire
 the schedules staff keep, every slot fired once, the calendar. ``core_sessions`` holds the licence slots
 of each core system (:class:`bots.queue.slots.SessionSlots`). ``import_rejections`` keeps
 every row ``renkei import`` refused, so a refused row is on record, not only on a screen.
+``console_users`` and ``console_sessions`` are the web console's accounts and log-ins
+(:mod:`bots.console.accounts`); ``procedure_states`` says which procedures IT has switched
+off, and ``recipe_checks`` when each recipe was last checked and with what result.
 
 Portable between SQLite and PostgreSQL: times are naive UTC (``timestamp without time
 zone`` on PostgreSQL, as SQLite has no time zones), JSON is ``JSONB`` on PostgreSQL.
@@ -94,6 +97,10 @@ class RunRow(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
     summary: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
     report_path: Mapped[str | None] = mapped_column(Text)
+    # live progress while the run goes (the console shows "done of total" without reload):
+    # applications finished so far, and finished + still claimable when last counted
+    done: Mapped[int | None] = mapped_column(Integer)
+    total: Mapped[int | None] = mapped_column(Integer)
 
 
 class RunLockRow(Base):
@@ -257,3 +264,69 @@ class AuditPruneRow(Base):
     at: Mapped[datetime] = mapped_column(DateTime)
     key_id: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(Text)
+
+
+class ConsoleUserRow(Base):
+    """A person who signs in to the web console, with one role (:mod:`bots.console.roles`).
+
+    ``password_hash`` is an Argon2id hash (argon2-cffi); the password itself is never
+    stored. ``failed_logins`` counts wrong passwords since the last good one; reaching the
+    limit sets ``locked_until``. A ``disabled`` account cannot sign in but stays on record,
+    because the audit trail names it.
+    """
+
+    __tablename__ = "console_users"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(Text)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str | None] = mapped_column(String(120))
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ConsoleSessionRow(Base):
+    """One signed-in browser: the cookie holds a random token, this row its SHA-256.
+
+    Kept server-side so that signing out, a time-out or a disabled account ends the
+    session for certain (a copied cookie is worth nothing after that).
+    """
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ended_why: Mapped[str | None] = mapped_column(String(20))
+
+
+class ProcedureStateRow(Base):
+    """A procedure IT has switched off (or on again); no row means enabled."""
+
+    __tablename__ = "procedure_states"
+
+    procedure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    changed_by: Mapped[str | None] = mapped_column(String(120))
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RecipeCheckRow(Base):
+    """One check of a procedure's recipe and selectors (``ok`` or the loader's error)."""
+
+    __tablename__ = "recipe_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    procedure: Mapped[str] = mapped_column(String(64), index=True)
+    checked_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    message: Mapped[str | None] = mapped_column(Text)
+    by: Mapped[str | None] = mapped_column(String(120))
