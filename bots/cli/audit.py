@@ -19,7 +19,7 @@ from bots.config import Settings
 
 @click.group()
 def audit() -> None:
-    """Audit log: verification, signing key, checkpoints."""
+    """監査ログ: 検証、署名鍵、チェックポイント / Audit log: verification, signing key, checkpoints."""
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -29,12 +29,23 @@ def _settings(ctx: click.Context) -> Settings:
 
 @audit.command("verify")
 @click.argument("file", required=False, type=click.Path(exists=True, path_type=Path))
-@click.option("--run", "run_id", help="Only this run (its folder and its anchors).")
-@click.option("--application", "app_id", help="Every run that touched it, and the review log.")
+@click.option(
+    "--run",
+    "run_id",
+    help="この実行だけ（その実行フォルダとアンカー）/ Only this run (its folder and its anchors).",
+)
+@click.option(
+    "--application",
+    "app_id",
+    help="この申請ID を扱ったすべての実行と、操作記録 / "
+    "Every run that touched this application, and the review log.",
+)
 @click.option(
     "--checkpoint",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A checkpoint kept by the auditor (renkei audit checkpoint): nothing before it changed.",
+    help="監査担当が保管したチェックポイント（renkei audit checkpoint）: それより前が"
+    "変わっていないことも確認 / "
+    "A checkpoint kept by the auditor (renkei audit checkpoint): nothing before it changed.",
 )
 @click.pass_context
 def audit_verify(
@@ -44,7 +55,11 @@ def audit_verify(
     app_id: str | None,
     checkpoint: Path | None,
 ) -> None:
-    """Check every audit chain (or FILE) against its anchors: exit 1 on any finding."""
+    """すべての監査記録（または FILE）をアンカーと照合: 問題があれば終了コード 1
+    / Check every audit chain (or FILE) against its anchors: exit 1 on any finding.
+
+    FILE: 1 つの監査記録（audit.jsonl・review.jsonl）/ one audit file.
+    """
     from bots.audit.keys import load_key
     from bots.audit.verify import Scope, check_checkpoint, runs_of_application, verify_all
     from bots.queue.db import Database
@@ -137,11 +152,16 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 @audit.command("checkpoint")
 @click.option(
-    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="File to write."
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="書き出すファイル（省略時は標準出力）/ File to write (default: stdout).",
 )
 @click.pass_context
 def audit_checkpoint(ctx: click.Context, out: Path | None) -> None:
-    """A signed JSON of every chain's length and head, for the auditor to keep elsewhere."""
+    """すべての監査記録の長さと末尾を署名付き JSON に: 監査担当が別の場所に保管する
+    / A signed JSON of every chain's length and head, for the auditor to keep elsewhere.
+    """
     from bots.audit.keys import load_key
     from bots.audit.verify import Scope, make_checkpoint
 
@@ -159,12 +179,16 @@ def audit_checkpoint(ctx: click.Context, out: Path | None) -> None:
 
 @audit.group("key")
 def audit_key() -> None:
-    """The installation's signing key (Ed25519) for anchors and checkpoints."""
+    """アンカーとチェックポイントの署名鍵（Ed25519）
+    / The installation's signing key (Ed25519) for anchors and checkpoints.
+    """
 
 
 @audit_key.command("init")
 def audit_key_init() -> None:
-    """Create the signing key if there is none (an existing key is kept)."""
+    """署名鍵がなければ作成（ある鍵はそのまま）
+    / Create the signing key if there is none (an existing key is kept).
+    """
     from bots.audit.keys import init_key
 
     key, created = init_key()
@@ -175,7 +199,7 @@ def audit_key_init() -> None:
 
 @audit_key.command("show")
 def audit_key_show() -> None:
-    """Print the public key and its fingerprint, for auditors."""
+    """公開鍵とその指紋を表示（監査担当向け）/ Print the public key and its fingerprint, for auditors."""
     from bots.audit.keys import load_key, public_pem
 
     key = load_key()

@@ -138,11 +138,22 @@ def _trail_json(t: ApplicationTrail) -> dict[str, Any]:
 
 @click.command("trail")
 @click.argument("app_id", required=False)
-@click.option("--atena", "atena_no", help="Every application of this 宛名番号.")
-@click.option("--json", "as_json", is_flag=True, help="For machines: the trail as JSON.")
+@click.option(
+    "--atena", "atena_no", help="この宛名番号のすべての申請 / Every application of this 宛名番号."
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="JSON で出力（プログラム用）/ For machines: the trail as JSON.",
+)
 @click.pass_context
 def trail(ctx: click.Context, app_id: str | None, atena_no: str | None, as_json: bool) -> None:
-    """The trail of one application (or of every one of a 宛名番号), verified."""
+    """1 件の申請（または宛名番号のすべての申請）の記録を、検証して表示
+    / The trail of one application (or of every one of a 宛名番号), verified.
+
+    APP_ID: 申請ID（--atena と一方だけ）/ application id (or --atena).
+    """
     from bots.audit.history import UnknownApplication, applications_of_atena, trail_of
     from bots.audit.keys import load_key
 
@@ -173,18 +184,43 @@ def trail(ctx: click.Context, app_id: str | None, atena_no: str | None, as_json:
 
 
 @click.command("export")
-@click.option("--from", "start", required=True, metavar="DATE", help="First day (JST), 2026-12-01.")
-@click.option("--to", "end", required=True, metavar="DATE", help="Last day (JST), included.")
-@click.option("--procedure", "-p", help="Only this procedure (recipe name).")
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True
+    "--from",
+    "start",
+    required=True,
+    metavar="DATE",
+    help="最初の日（日本時間）、例 2026-12-01 / First day (JST), e.g. 2026-12-01.",
 )
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+@click.option(
+    "--to",
+    "end",
+    required=True,
+    metavar="DATE",
+    help="最後の日（日本時間、この日を含む）/ Last day (JST), included.",
+)
+@click.option(
+    "--procedure", "-p", help="この手続だけ（レシピ名）/ Only this procedure (recipe name)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx"]),
+    default="csv",
+    show_default=True,
+    help="ファイルの形式（CSV または Excel）/ File format (CSV or Excel).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="書き出すファイル（省略時は期間から名前を付ける）/ File to write (default: named after the period).",
+)
 @click.pass_context
 def export(
     ctx: click.Context, start: str, end: str, procedure: str | None, fmt: str, out: Path | None
 ) -> None:
-    """Every attempt and hand action of a period, one row each, masked (CSV or Excel)."""
+    """期間中のボットの試行と手作業を 1 行ずつ、マスクして書き出す（CSV・Excel）
+    / Every attempt and hand action of a period, one row each, masked (CSV or Excel).
+    """
     from bots.audit import export as exporting
     from bots.audit.history import export_rows
 

@@ -30,16 +30,27 @@ def _settings(ctx: click.Context) -> Settings:
     "--before",
     required=True,
     type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Remove the evidence of runs that ended before this date (JST), YYYY-MM-DD.",
+    help="この日（日本時間、YYYY-MM-DD）より前に終了した実行の証跡を削除 / "
+    "Remove the evidence of runs that ended before this date (JST), YYYY-MM-DD.",
 )
-@click.option("--note", default="", help="Why (the retention rule): kept in the removal record.")
-@click.option("--dry-run", is_flag=True, help="List what would be removed; change nothing.")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--note",
+    default="",
+    help="理由（保存期間の規程）: 削除の記録に残る / Why (the retention rule): kept in the removal record.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="削除するものを表示するだけで、何も変えない / List what would be removed; change nothing.",
+)
+@click.option("--yes", is_flag=True, help="確認せずに削除 / Do not ask for confirmation.")
 @click.pass_context
 def prune(ctx: click.Context, before: datetime, note: str, dry_run: bool, yes: bool) -> None:
-    """Remove run folders older than a date, each verified first and recorded, signed.
+    """日付より古い実行フォルダを削除: それぞれ先に検証し、署名付きで記録
+    / Remove run folders older than a date, each verified first and recorded, signed.
 
-    Exit 1 when a run was refused (its evidence does not verify: kept, with the findings).
+    検証できない実行は削除せず（問題を表示して残す）、終了コード 1。
+    / Exit 1 when a run was refused (its evidence does not verify: kept, with the findings).
     """
     from bots.audit import prune as retention
     from bots.audit.keys import load_key

@@ -16,6 +16,11 @@ from bots.contracts import Status
 from bots.errors import RecipeError, RenkeiError
 from bots.masking import protect_values, scrub_text
 
+#: Help texts several commands share.
+PROCEDURE_HELP = "この手続だけ（レシピ名）/ Only this procedure (recipe name)."
+WHO_HELP = "操作した人（既定はログイン名）/ Who (default: the login name)."
+BY_HELP = "取り込む人（既定はログイン名）/ Who imports (default: the login name)."
+
 
 def _settings(ctx: click.Context) -> Settings:
     settings: Settings = ctx.obj
@@ -26,6 +31,16 @@ class RecipeBroken(click.ClickException):
     """A recipe the command needs does not load (exit code 4, as ``renkei run`` documents)."""
 
     exit_code = 4
+
+
+class HelpContext(click.Context):
+    """A context whose help pages are wrapped by terminal columns: the help is Japanese
+    first with the English beside it, and click alone would let it run past 80 columns."""
+
+    def make_formatter(self) -> click.HelpFormatter:
+        from bots.cli.output import HelpFormatter  # only when a help page is shown
+
+        return HelpFormatter(width=self.terminal_width, max_width=self.max_content_width)
 
 
 class RenkeiGroup(click.Group):
@@ -45,6 +60,8 @@ class RenkeiGroup(click.Group):
             exc.message = scrub_text(exc.message)  # type: ignore[misc]
             raise
 
+    context_class = HelpContext
+
 
 def _protect_credentials(settings: Settings) -> None:
     """The core system's password and the database's never show, in any form (kept)."""
@@ -59,13 +76,30 @@ def _protect_credentials(settings: Settings) -> None:
 
 @click.group(cls=RenkeiGroup)
 @click.option(
-    "--db", envvar="RENKEI_DB", help="Management database URL (sqlite:///… or postgresql://…)."
+    "--db",
+    envvar="RENKEI_DB",
+    help="管理データベースの URL（環境変数 RENKEI_DB）/ "
+    "Management database URL (sqlite:///… or postgresql://…).",
 )
-@click.option("--core-url", envvar="RENKEI_CORE_URL", help="Base URL of the core system.")
-@click.option("-v", "--verbose", is_flag=True, help="Log every step to stderr.")
+@click.option(
+    "--core-url",
+    envvar="RENKEI_CORE_URL",
+    help="基幹システムの URL（環境変数 RENKEI_CORE_URL）/ Base URL of the core system.",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="すべての手順をログに出力（標準エラー）/ Log every step to stderr.",
+)
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, core_url: str | None, verbose: bool) -> None:
-    """renkei (連携): keys resolved applications into the core system (方式2)."""
+    """renkei（連携）: 審査済の申請を基幹システムに入力します（方式2）。
+    / Keys resolved applications into the core system (方式2).
+
+    各コマンドの説明は `renkei コマンド --help` で表示します。
+    / Each command's help: `renkei COMMAND --help`.
+    """
     from bots.cli.output import log_format, mask_tracebacks, scrubbed_sink
 
     mask_tracebacks()
@@ -87,37 +121,55 @@ def cli(ctx: click.Context, db: str | None, core_url: str | None, verbose: bool)
     ctx.obj = settings
 
 
-RUN_HELP = """Key every resolved application once, then print the summary.
+RUN_HELP = """連携待ちの申請を 1 件ずつ基幹システムに入力し、結果を表示します。
+/ Key every resolved application once, then print the summary.
 
 \b
+終了コード（docs/operations.md。複数あるときは 3〜7 のうち最小のもの）
 Exit codes (docs/operations.md; with several, the smallest of 3–7):
-  0  all fine, also when there was nothing to do
-  1  the run could not start: management database unusable, unknown
+  0  正常（連携する申請がなかったときも）
+     all fine, also when there was nothing to do
+  1  実行を開始できない: 管理データベースが使えない、未知の手続、
+     範囲外の設定（その設定を 1 行で表示）
+     the run could not start: management database unusable, unknown
      procedure, a setting out of range (one line naming it)
-  2  wrong command line (unknown option)
-  3  a subsystem was stopped: its screen changed or log-in was refused
-  4  a recipe file is broken: its procedure was not run (the others were)
-  5  paused: core system unreachable, 503 maintenance, licences all in use;
+  2  コマンドラインの誤り（未知のオプションなど）
+     wrong command line (unknown option)
+  3  基幹システムのサブシステムを停止: 画面が変わった、ログインを拒否された
+     a subsystem was stopped: its screen changed or log-in was refused
+  4  レシピファイルの不備: その手続は実行せず（他の手続は実行）
+     a recipe file is broken: its procedure was not run (the others were)
+  5  休止: 基幹システムに接続できない、503 保守中、ライセンスがすべて使用中。
+     申請は次回の実行まで連携待ちのまま
+     paused: core system unreachable, 503 maintenance, licences all in use;
      the applications wait for the next run
-  6  another run holds a procedure's run lock: that procedure was left to it
-  7  a subsystem is outside its online window (or closes within
+  6  別の実行が手続の実行ロックを持っている: その手続は別の実行に任せた
+     another run holds a procedure's run lock: that procedure was left to it
+  7  サブシステムの稼働時間外（または RENKEI_WINDOW_MARGIN_S 以内に終了）:
+     申請は連携待ちのまま、そのサブシステムには何も入力していない
+     a subsystem is outside its online window (or closes within
      RENKEI_WINDOW_MARGIN_S): its applications wait, nothing was keyed there
 """
 
 
 @cli.command(help=RUN_HELP)
-@click.option("--procedure", "-p", help="Only this procedure (recipe name).")
-@click.option("--limit", type=int, help="Stop after this many applications.")
+@click.option("--procedure", "-p", help=PROCEDURE_HELP)
+@click.option(
+    "--limit", type=int, help="この件数を処理したら終了 / Stop after this many applications."
+)
 @click.option(
     "--verify-all",
     is_flag=True,
-    help="Look every application up in the core system before typing "
+    help="入力の前に、すべての申請を基幹システムで照会（管理データベースをバックアップから戻した後に）/ "
+    "Look every application up in the core system before typing "
     "(after restoring the management database from a backup).",
 )
 @click.option(
     "--parallel",
     is_flag=True,
-    help="Join a run already going as an extra runner, for scaling on several machines "
+    help="実行中の実行に追加の実行者として加わる（複数台での処理。実行ロックなし、"
+    "申請の貸出で実行者どうしは重ならない）/ "
+    "Join a run already going as an extra runner, for scaling on several machines "
     "(no run lock; the queue's leases keep runners apart).",
 )
 @click.pass_context
@@ -148,11 +200,13 @@ def run(
 
 
 @cli.command()
-@click.option("--procedure", "-p")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--procedure", "-p", help=PROCEDURE_HELP)
+@click.option(
+    "--json", "as_json", is_flag=True, help="JSON で出力（プログラム用）/ Machine-readable output."
+)
 @click.pass_context
 def status(ctx: click.Context, procedure: str | None, as_json: bool) -> None:
-    """Applications per status, and the last run (times in JST)."""
+    """状態ごとの申請の件数と、最終実行（日本時間）/ Applications per status, and the last run (JST)."""
     from bots.queue.db import Database
     from bots.queue.sql import SqlWorkQueue
 
@@ -187,7 +241,7 @@ def _last_run(db: Any, procedure: str | None) -> str:
 
 @cli.group()
 def demo() -> None:
-    """Demo data."""
+    """デモ用のデータと実行 / Demo data and a demo run."""
 
 
 @demo.command("seed")
@@ -196,14 +250,20 @@ def demo() -> None:
     "--problems/--no-problems",
     default=True,
     show_default=True,
-    help="Make every fifth application one a person must look at.",
+    help="5 件に 1 件を、人の確認が必要な申請にする / Make every fifth application one a person must look at.",
 )
 @click.option(
-    "--no-core", is_flag=True, help="Do not register the residents in the mock core system."
+    "--no-core",
+    is_flag=True,
+    help="住民を模擬基幹システムに登録しない / Do not register the residents in the mock core system.",
 )
 @click.pass_context
 def demo_seed(ctx: click.Context, n: int, problems: bool, no_core: bool) -> None:
-    """Create N realistic resolved 児童手当 認定請求 applications (idempotent)."""
+    """連携待ちの児童手当 認定請求を N 件作成（作成済みは作り直さない）
+    / Create N realistic resolved 児童手当 認定請求 applications (idempotent).
+
+    N: 作成する件数（1〜100000）/ how many applications.
+    """
     from bots.demo.seed import seed
     from bots.queue.db import Database
 
@@ -222,10 +282,19 @@ def demo_seed(ctx: click.Context, n: int, problems: bool, no_core: bool) -> None
 
 
 @demo.command("run")
-@click.option("-n", "count", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option(
+    "-n",
+    "count",
+    type=click.IntRange(1, 10_000),
+    default=20,
+    show_default=True,
+    help="作成する児童手当の申請の件数 / How many 児童手当 applications to create.",
+)
 @click.pass_context
 def demo_run(ctx: click.Context, count: int) -> None:
-    """The whole demo: start the mock core system, seed, run the bot once, print the summary."""
+    """デモ一式: 模擬基幹システムを起動し、申請を作成、1 回実行して結果を表示
+    / The whole demo: start the mock core system, seed, run the bot once, print the summary.
+    """
     from bots.cli.output import print_summary, progress
     from bots.demo.mockserver import MockStartError, mock_core
     from bots.demo.seed import seed, seed_boshi, seed_kaigo
@@ -260,15 +329,22 @@ def demo_run(ctx: click.Context, count: int) -> None:
 @click.option(
     "--replace",
     is_flag=True,
-    help="Take rows of existing applications in 要確認/対象外 as their corrections (audited).",
+    help="要確認・対象外の既存の申請の行を、その訂正として取り込む（監査記録に残る）/ "
+    "Take rows of existing applications in 要確認/対象外 as their corrections (audited).",
 )
-@click.option("--report", "show_report", is_flag=True, help="List the refused rows recorded.")
-@click.option("--by", "who", help="Who imports (default: the login name).")
+@click.option(
+    "--report",
+    "show_report",
+    is_flag=True,
+    help="記録した、受け付けなかった行の一覧 / List the refused rows recorded.",
+)
+@click.option("--by", "who", help=BY_HELP)
 @click.option(
     "--layout",
     "layout",
     metavar="PROCEDURE",
-    help="Print the columns and data layout of a procedure (all: every procedure).",
+    help="手続の列とデータの形を表示（all: すべての手続）/ "
+    "Print the columns and data layout of a procedure (all: every procedure).",
 )
 @click.pass_context
 def import_cmd(
@@ -279,9 +355,17 @@ def import_cmd(
     who: str | None,
     layout: str | None,
 ) -> None:
-    """Load applications from CSV (UTF-8 or Shift_JIS), Excel or JSON.
+    """申請を CSV（UTF-8 または Shift_JIS）・Excel・JSON から取り込む
+    / Load applications from CSV (UTF-8 or Shift_JIS), Excel or JSON.
+
+    FILE: 取り込むファイル / the file to load.
 
     \b
+    列: id、procedure（手続）、atena_no（宛名番号、半角数字）、
+    received_at（受付日時、ISO 形式、省略可）、status（received / identified /
+    resolved、既定は resolved）、申請の項目は JSON の `data` 列 1 つか、
+    ドット区切りの列（applicant.kana、children.1.name — 一覧の位置は 1 から）。
+    JSON ファイルは {id, procedure, atena_no, received_at, data} の配列。
     Columns: id, procedure, atena_no (半角数字), received_at (ISO, optional),
     status (received / identified / resolved, default resolved), and the form's
     items either as one `data` column of JSON or as flat dotted columns
@@ -289,8 +373,13 @@ def import_cmd(
     array of {id, procedure, atena_no, received_at, data}.
 
     \b
-    Each procedure's items: `renkei import --layout PROCEDURE` (or docs/import.md);
-    a valid example file per procedure: examples/.
+    手続ごとの項目: `renkei import --layout PROCEDURE`（または docs/import.md）、
+    手続ごとの正しい例のファイル: examples/
+    Each procedure's items: `renkei import --layout PROCEDURE`
+    (or docs/import.md); a valid example file per procedure: examples/.
+
+    すべての行を手続の申請スキーマで確認します。受け付けなかった行は行番号とともに表示・記録し
+    （--report）、データに不備のある行は理由を付けて要確認として保存、未知の項目は表示して保存します。
 
     Every row is checked with its procedure's application schema: refused rows are
     listed with their row number and recorded (--report); rows whose data has
@@ -365,13 +454,15 @@ def _print_layout(settings: Settings, procedure: str) -> None:
 
 @cli.group()
 def recipe() -> None:
-    """Recipes and selectors."""
+    """レシピとセレクタ / Recipes and selectors."""
 
 
 @recipe.command("check")
 @click.pass_context
 def recipe_check(ctx: click.Context) -> None:
-    """Load and validate every recipe and selector file; list every mistake (exit 4)."""
+    """すべてのレシピとセレクタのファイルを読み込んで確認し、誤りをすべて表示（誤りがあれば終了コード 4）
+    / Load and validate every recipe and selector file; list every mistake (exit 4).
+    """
     from bots.service import load_recipes_each
 
     try:
@@ -389,7 +480,9 @@ def recipe_check(ctx: click.Context) -> None:
 @recipe.command("docs")
 @click.pass_context
 def recipe_docs(ctx: click.Context) -> None:
-    """Regenerate docs/recipe-application.md and docs/import.md from the registries."""
+    """docs/recipe-application.md と docs/import.md をレシピから作り直す
+    / Regenerate docs/recipe-application.md and docs/import.md from the registries.
+    """
     from bots.docs import write_docs
     from bots.service import load_recipes
 
@@ -404,7 +497,7 @@ def recipe_docs(ctx: click.Context) -> None:
 
 @cli.group()
 def review() -> None:
-    """The exception queue (要確認): applications a person must act on."""
+    """要確認の申請（人の対応が必要な申請）/ The exception queue: applications a person must act on."""
 
 
 def _review_queue(ctx: click.Context):  # type: ignore[no-untyped-def]
@@ -421,10 +514,12 @@ def _review_queue(ctx: click.Context):  # type: ignore[no-untyped-def]
 
 
 @review.command("list")
-@click.option("--procedure", "-p")
+@click.option("--procedure", "-p", help=PROCEDURE_HELP)
 @click.pass_context
 def review_list(ctx: click.Context, procedure: str | None) -> None:
-    """Applications waiting for a person, oldest first, with the reason; then refused rows."""
+    """要確認の申請を古い順に理由とともに、続いて取り込みで受け付けなかった行
+    / Applications waiting for a person, oldest first, with the reason; then refused rows.
+    """
     queue = _review_queue(ctx)
     items = queue.list(procedure)
     if not items:
@@ -446,7 +541,11 @@ def review_list(ctx: click.Context, procedure: str | None) -> None:
 @click.argument("app_id")
 @click.pass_context
 def review_show(ctx: click.Context, app_id: str) -> None:
-    """The application's data (numbers masked), reason, attempts and screenshots."""
+    """申請の内容（個人番号・口座番号はマスク）、理由、試行、画面記録
+    / The application's data (numbers masked), reason, attempts and screenshots.
+
+    APP_ID: 申請ID / application id.
+    """
     from bots.config import ja_time
     from bots.review import ReviewError
 
@@ -488,34 +587,59 @@ def _act(ctx: click.Context, action: str, app_id: str, **kwargs: Any) -> Any:
 
 @review.command("retry")
 @click.argument("app_id")
-@click.option("--note", required=True, help="Why it can be keyed now (recorded).")
-@click.option("--by", "who", help="Who (default: the login name).")
+@click.option(
+    "--note",
+    required=True,
+    help="今なら入力できる理由（記録される）/ Why it can be keyed now (recorded).",
+)
+@click.option("--by", "who", help=WHO_HELP)
 @click.pass_context
 def review_retry(ctx: click.Context, app_id: str, note: str, who: str | None) -> None:
-    """Send it back to the bot (after the data or the core system was fixed)."""
+    """連携待ちに戻す（データか基幹システムを直した後に）
+    / Send it back to the bot (after the data or the core system was fixed).
+
+    APP_ID: 申請ID / application id.
+    """
     _act(ctx, "retry", app_id, note=note, who=who or "")
     click.echo(f"{app_id}: 連携待ちに戻しました")
 
 
 @review.command("done")
 @click.argument("app_id")
-@click.option("--receipt", required=True, help="受付番号 the core system gave when keyed by hand.")
-@click.option("--note", required=True)
-@click.option("--by", "who")
+@click.option(
+    "--receipt",
+    required=True,
+    help="手入力したときに基幹システムが付けた受付番号 / 受付番号 the core system gave when keyed by hand.",
+)
+@click.option(
+    "--note",
+    required=True,
+    help="手入力についてのメモ（記録される）/ A note on the manual keying (recorded).",
+)
+@click.option("--by", "who", help=WHO_HELP)
 @click.pass_context
 def review_done(ctx: click.Context, app_id: str, receipt: str, note: str, who: str | None) -> None:
-    """Record that a person keyed it by hand."""
+    """人が手入力したことを記録（連携済）/ Record that a person keyed it by hand.
+
+    APP_ID: 申請ID / application id.
+    """
     _act(ctx, "done", app_id, receipt_no=receipt, note=note, who=who or "")
     click.echo(f"{app_id}: 連携済（手入力、受付番号 {receipt}）")
 
 
 @review.command("reject")
 @click.argument("app_id")
-@click.option("--note", required=True)
-@click.option("--by", "who")
+@click.option(
+    "--note", required=True, help="対象外にする理由（記録される）/ Why not to be keyed (recorded)."
+)
+@click.option("--by", "who", help=WHO_HELP)
 @click.pass_context
 def review_reject(ctx: click.Context, app_id: str, note: str, who: str | None) -> None:
-    """Take it out of the queue: not to be keyed (withdrawn, duplicate…)."""
+    """対象外にする: 入力しない（取下げ、重複など）
+    / Take it out of the queue: not to be keyed (withdrawn, duplicate…).
+
+    APP_ID: 申請ID / application id.
+    """
     _act(ctx, "reject", app_id, note=note, who=who or "")
     click.echo(f"{app_id}: 対象外にしました")
 
@@ -527,17 +651,29 @@ def review_reject(ctx: click.Context, app_id: str, note: str, who: str | None) -
     "sets",
     multiple=True,
     metavar="PATH=VALUE",
-    help="Set an item (children.1.birth_date=2019-02-28; positions from 1). Repeatable.",
+    help="項目を設定（一覧の位置は 1 から）。複数指定できる"
+    " / Set an item (children.1.birth_date=2019-02-28; positions from 1). Repeatable.",
 )
-@click.option("--unset", "unsets", multiple=True, metavar="PATH", help="Remove an item.")
+@click.option(
+    "--unset",
+    "unsets",
+    multiple=True,
+    metavar="PATH",
+    help="項目を削除。複数指定できる / Remove an item. Repeatable.",
+)
 @click.option(
     "--file",
     "data_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The whole corrected data as JSON (masked values left as shown keep the stored ones).",
+    help="訂正後のデータ全体（JSON。マスクのままの値は保存済みの値を使う）/ "
+    "The whole corrected data as JSON (masked values left as shown keep the stored ones).",
 )
-@click.option("--note", required=True, help="What was corrected and why (recorded).")
-@click.option("--by", "who", help="Who (default: the login name).")
+@click.option(
+    "--note",
+    required=True,
+    help="何をなぜ訂正したか（記録される）/ What was corrected and why (recorded).",
+)
+@click.option("--by", "who", help=WHO_HELP)
 @click.pass_context
 def review_edit(
     ctx: click.Context,
@@ -548,7 +684,11 @@ def review_edit(
     note: str,
     who: str | None,
 ) -> None:
-    """Correct the data; back to the bot only if it passes the bot's checks."""
+    """データを訂正: ボットの確認を通れば連携待ちに戻す
+    / Correct the data; back to the bot only if it passes the bot's checks.
+
+    APP_ID: 申請ID / application id.
+    """
     from bots.review import DataEdit
 
     changes: dict[str, str] = {}
@@ -576,13 +716,47 @@ def review_edit(
 
 @review.command("undo")
 @click.argument("app_id")
-@click.option("--note", required=True, help="Why the manual completion was wrong (recorded).")
-@click.option("--by", "who")
+@click.option(
+    "--note",
+    required=True,
+    help="手入力の完了が誤りだった理由（記録される）/ Why the manual completion was wrong (recorded).",
+)
+@click.option("--by", "who", help=WHO_HELP)
 @click.pass_context
 def review_undo(ctx: click.Context, app_id: str, note: str, who: str | None) -> None:
-    """Take back a mistaken `review done` (only a manual one): back to 要確認."""
+    """誤った `review done`（手入力の連携済だけ）を取り消し、要確認に戻す
+    / Take back a mistaken `review done` (only a manual one): back to 要確認.
+
+    APP_ID: 申請ID / application id.
+    """
     _act(ctx, "undo", app_id, note=note, who=who or "")
     click.echo(f"{app_id}: 手入力の連携済を取り消し、要確認に戻しました")
+
+
+def _short_help(text: str) -> str:
+    """A command's line in its group's list: its help's first paragraph, whole — click
+    would cut it by characters, which leaves half the English after the Japanese."""
+    import inspect
+    import unicodedata
+
+    def wide(char: str) -> bool:
+        return unicodedata.east_asian_width(char) in "WF"
+
+    lines = [line.strip() for line in inspect.cleandoc(text).partition("\n\n")[0].splitlines()]
+    shown = ""
+    for line in (line for line in lines if line and line != "\b"):
+        shown += line if shown and wide(shown[-1]) and wide(line[0]) else f" {line}"
+    return shown.strip()
+
+
+def _help_everywhere(command: click.Command) -> None:
+    """Give every command under ``command`` the column-aware help pages: each command
+    makes its own context, so the commands other modules define get it here."""
+    command.context_class = HelpContext
+    if command.short_help is None and command.help:
+        command.short_help = _short_help(command.help)
+    for sub in getattr(command, "commands", {}).values():
+        _help_everywhere(sub)
 
 
 def _register_command_groups() -> None:
@@ -598,6 +772,7 @@ def _register_command_groups() -> None:
     cli.add_command(schedule)
     cli.add_command(calendar)
     cli.add_command(scheduler)
+    _help_everywhere(cli)
 
 
 _register_command_groups()

@@ -1,12 +1,15 @@
 """What the CLI prints: a run's progress (a bar in a terminal, plain lines otherwise) and
-summary, and the operational log and tracebacks, masked (:mod:`bots.masking`)."""
+summary, the operational log and tracebacks, masked (:mod:`bots.masking`), and the help
+pages, wrapped by terminal columns (Japanese characters are two wide)."""
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Protocol, TextIO
@@ -154,3 +157,139 @@ def mask_tracebacks() -> None:
     """
     sys.excepthook = _print_scrubbed
     threading.excepthook = _thread_hook
+
+
+# --- help pages ---------------------------------------------------------------------------
+
+#: Characters a Japanese line does not start with (kept on the line before) and does not
+#: end with (taken to the next line): 行頭・行末禁則, as staff expect printed text to break.
+_NO_START = frozenset(
+    "、。，．）」』】］〕｝〉》・ー：；！？ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々,.)]:;!?"
+)
+_NO_END = frozenset("（「『【［〔｛〈《([")
+
+#: The headings click writes, with the Japanese before them as everywhere else.
+_HEADINGS = {"Options": "オプション / Options", "Commands": "コマンド / Commands"}
+#: click's own help texts, likewise (the help option of every command).
+_TEXTS = {"Show this message and exit.": "このヘルプを表示して終了 / Show this message and exit."}
+
+
+def cells(text: str) -> int:
+    """Terminal columns ``text`` takes: a full-width (Japanese) character takes two.
+
+    click counts characters, so a Japanese help line it wraps at 78 would run to twice that
+    on the screen; every width on a help page is measured with this instead.
+    """
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in "WF"
+
+
+def _chunks(text: str) -> list[str]:
+    """Words and spaces, with Japanese split between characters (not before 、。）…)."""
+    chunks: list[str] = []
+    for run in re.split(r"(\s+)", text):
+        if not run or run.isspace():
+            chunks.extend([run] if run else [])
+            continue
+        piece = run[0]
+        for before, char in zip(run, run[1:], strict=False):
+            breakable = _wide(before) or _wide(char)
+            if breakable and char not in _NO_START and before not in _NO_END:
+                chunks.append(piece)
+                piece = ""
+            piece += char
+        chunks.append(piece)
+    return chunks
+
+
+def _fill(text: str, width: int, first: str, rest: str) -> str:
+    """One paragraph wrapped to ``width`` columns; spaces at a break are dropped."""
+    lines: list[str] = []
+    line, used, space = "", 0, ""
+    for chunk in _chunks(text):
+        if chunk.isspace():
+            space = chunk if line else ""
+            continue
+        indent = rest if lines else first
+        if line and cells(indent) + used + cells(space) + cells(chunk) > width:
+            lines.append(indent + line)
+            line, used, space = "", 0, ""
+        line += space + chunk
+        used += cells(space) + cells(chunk)
+        space = ""
+    if line or not lines:
+        lines.append((rest if lines else first) + line)
+    return "\n".join(lines)
+
+
+def _paragraphs(text: str) -> list[tuple[int, bool, str]]:
+    """click's paragraphs: (indent, kept as written — after a ``\\b`` line —, text)."""
+    found: list[tuple[int, bool, str]] = []
+    lines: list[str] = []
+    indent: int | None = None
+    for line in [*text.expandtabs().splitlines(), ""]:
+        if line:
+            if indent is None:
+                indent = len(line) - len(line.lstrip())
+            lines.append(line if lines and lines[0].strip() == "\b" else line.lstrip())
+            continue
+        if lines:
+            raw = lines[0].strip() == "\b"
+            found.append((indent or 0, raw, "\n".join(lines[1:]) if raw else _joined(lines)))
+        lines, indent = [], None
+    return found
+
+
+def _joined(lines: list[str]) -> str:
+    """A paragraph's lines as one: Japanese broken across lines joins with no space."""
+    text = lines[0]
+    for line in lines[1:]:
+        text += line if text and _wide(text[-1]) and _wide(line[0]) else " " + line
+    return text
+
+
+def wrap_help(text: str, width: int, indent: str = "") -> str:
+    """Wrap help text as click does (paragraphs; ``\\b`` keeps a block's lines), in columns."""
+    shown = []
+    for extra, raw, para in _paragraphs(text):
+        lead = indent + " " * extra
+        if raw:
+            shown.append("\n".join(lead + line for line in para.splitlines()))
+        else:
+            shown.append(_fill(para, width, lead, lead))
+    return "\n\n".join(shown)
+
+
+class HelpFormatter(click.HelpFormatter):
+    """click's help pages, wrapped by terminal columns so that Japanese fits in 80."""
+
+    def write_heading(self, heading: str) -> None:
+        super().write_heading(_HEADINGS.get(heading, heading))
+
+    def write_text(self, text: str) -> None:
+        self.write(wrap_help(text, self.width, " " * self.current_indent) + "\n")
+
+    def write_dl(
+        self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2
+    ) -> None:
+        rows = list(rows)
+        first_col = min(max((cells(first) for first, _ in rows), default=0), col_max)
+        first_col += col_spacing
+        margin = " " * (first_col + self.current_indent)
+        for first, second in rows:
+            self.write(" " * self.current_indent + first)
+            if not second:
+                self.write("\n")
+                continue
+            if cells(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - cells(first)))
+            else:
+                self.write("\n" + margin)
+            second = _TEXTS.get(second, second)
+            lines = wrap_help(second, max(self.width - first_col - 2, 10)).splitlines() or [""]
+            self.write(lines[0] + "\n")
+            for line in lines[1:]:
+                self.write((margin + line if line else "") + "\n")
