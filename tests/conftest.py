@@ -82,6 +82,9 @@ class Core:
         tag = f"[renkei:{application_id}]"
         return [r for r in self.records(subsystem) if tag in (r.get("remarks") or "")]
 
+    def reset_faults(self) -> None:
+        self._call("/_admin/faults/reset", "POST", {})
+
     def set_faults(self, **settings: Any) -> dict[str, Any]:
         """Switch faults on through the operator endpoint (reset by the next test's reset)."""
         return dict(self._call("/_admin/faults", "POST", settings))
@@ -108,9 +111,12 @@ def db(settings: Settings) -> Iterator[Database]:
     database.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """One real Chromium for the tests that look at pages as a person does (the console)."""
+    """One real Chromium per module for the tests that look at pages as a person does (the
+    console). Module-scoped: Playwright's sync API holds an event loop in this thread while
+    it is open, and the bot (which starts its own Playwright) cannot run in this thread
+    then — run it with ``console_helpers.run_bot``, which uses a thread of its own."""
     from bots.drivers.browser import launch_chromium
 
     with launch_chromium(Settings().chromium) as browser:

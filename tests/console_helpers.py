@@ -13,13 +13,16 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from bots.config import Settings
 from bots.console.accounts import add_user
+from bots.engine.results import RunResult
 from bots.queue.db import Database
+from bots.service import run_once
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "kakunin-pass-2026"  # every test account's password (10+ characters)
@@ -69,6 +72,13 @@ def console_server(settings: Settings, **env: str) -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def run_bot(settings: Settings, procedure: str | None = None, **kwargs: Any) -> RunResult:
+    """``bots.service.run_once`` in a thread of its own, as the scheduler runs it: the test's
+    thread may hold the browser's Playwright (one sync Playwright per thread)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run_once, settings, procedure, **kwargs).result()
 
 
 def make_users(settings: Settings, users: Mapping[str, str]) -> None:

@@ -94,7 +94,10 @@ def _password(prompt: str, from_stdin: bool) -> str:
 def user_add(
     ctx: click.Context, name: str, role: str, display_name: str | None, password_stdin: bool
 ) -> None:
-    """アカウントを作成 / Add an account (asks for its password twice)."""
+    """アカウントを作成 / Add an account (asks for its password twice).
+
+    NAME: ユーザー名（英数字と . _ -）/ account name (letters, digits, . _ -).
+    """
     from bots.console.accounts import add_user
     from bots.queue.db import Database
 
@@ -138,7 +141,10 @@ def user_list(ctx: click.Context) -> None:
 )
 @click.pass_context
 def user_password(ctx: click.Context, name: str, password_stdin: bool) -> None:
-    """パスワードを設定し直す（ロックも解除）/ Set a new password (also unlocks)."""
+    """パスワードを設定し直す（ロックも解除）/ Set a new password (also unlocks).
+
+    NAME: ユーザー名 / account name.
+    """
     from bots.console.accounts import set_password
     from bots.queue.db import Database
 
@@ -156,7 +162,10 @@ def user_password(ctx: click.Context, name: str, password_stdin: bool) -> None:
 @click.argument("name")
 @click.pass_context
 def user_unlock(ctx: click.Context, name: str) -> None:
-    """ロックを解除 / Unlock an account locked after wrong passwords."""
+    """ロックを解除 / Unlock an account locked after wrong passwords.
+
+    NAME: ユーザー名 / account name.
+    """
     from bots.console.accounts import unlock
     from bots.queue.db import Database
 
@@ -169,7 +178,10 @@ def user_unlock(ctx: click.Context, name: str) -> None:
 @click.argument("name")
 @click.pass_context
 def user_disable(ctx: click.Context, name: str) -> None:
-    """無効にする（記録は残る）/ Disable an account; its sessions end, its record stays."""
+    """無効にする（記録は残る）/ Disable an account; its sessions end, its record stays.
+
+    NAME: ユーザー名 / account name.
+    """
     from bots.console.accounts import set_disabled
     from bots.queue.db import Database
 
@@ -184,7 +196,10 @@ def user_disable(ctx: click.Context, name: str) -> None:
 @click.argument("name")
 @click.pass_context
 def user_enable(ctx: click.Context, name: str) -> None:
-    """有効に戻す / Enable a disabled account again."""
+    """有効に戻す / Enable a disabled account again.
+
+    NAME: ユーザー名 / account name.
+    """
     from bots.console.accounts import set_disabled
     from bots.queue.db import Database
 

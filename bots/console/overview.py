@@ -98,19 +98,14 @@ def recent_runs(db: Database, limit: int = 20) -> list[RunLine]:
         return [_line(r) for r in rows]
 
 
-def runs_going(db: Database, ended_within: timedelta = timedelta(minutes=10)) -> list[RunLine]:
-    """Runs going now, and those that ended within ``ended_within`` (so a page watching
-    a run sees it finish)."""
-    now = utcnow()
+def runs_going(db: Database, watched: frozenset[str] = frozenset()) -> list[RunLine]:
+    """Runs going now, and the ``watched`` ones whatever their state (a page that saw a run
+    going asks for it until it has seen it end)."""
+    since = utcnow() - GOING_FOR_AT_MOST
+    going = RunRow.ended_at.is_(None) & (RunRow.started_at >= since)
+    where = going | RunRow.id.in_(sorted(watched)) if watched else going
     with db.session() as s:
-        rows = s.execute(
-            select(RunRow)
-            .where(
-                RunRow.started_at >= now - GOING_FOR_AT_MOST,
-                RunRow.ended_at.is_(None) | (RunRow.ended_at >= now - ended_within),
-            )
-            .order_by(RunRow.started_at)
-        ).scalars()
+        rows = s.execute(select(RunRow).where(where).order_by(RunRow.started_at)).scalars()
         return [_line(r) for r in rows]
 
 

@@ -31,13 +31,19 @@ function liveProgress(section) {
     return row;
   }
 
+  const watched = new Set(
+    Array.from(body.querySelectorAll("tr[data-live-run]"), (row) => row.dataset.liveRun),
+  );
+
   async function poll() {
     try {
-      const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      const query = watched.size ? `?watch=${encodeURIComponent(Array.from(watched).join(","))}` : "";
+      const response = await fetch(url + query, { headers: { Accept: "application/json" }, credentials: "same-origin" });
       if (response.status === 401) { window.location.reload(); return; }
       if (!response.ok) return;
       const data = await response.json();
       for (const run of data.runs) {
+        watched.add(run.id);
         const row = rowFor(run);
         const bar = row.querySelector("progress");
         bar.max = Math.max(run.total, 1);

@@ -6,7 +6,7 @@ seconds, so "done of total" moves without reloading the page.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from bots.config import ja_time
 from bots.console import overview
@@ -40,11 +40,13 @@ def index() -> str:
 
 @bp.route("/api/progress")
 def progress() -> Response:
-    """The runs going now: done of total per run (polled by the home page)."""
+    """The runs going now, and those in ``?watch=`` (ids the page saw going): done of total
+    per run, polled by the home page."""
     inst = installation()
     titles = inst.titles()
+    watched = frozenset(w for w in request.args.get("watch", "").split(",") if w)
     runs = []
-    for line in overview.runs_going(inst.db):
+    for line in overview.runs_going(inst.db, frozenset(list(watched)[:20])):
         item = line.progress()
         item["procedure_name"] = (
             titles.get(line.procedure, line.procedure) if line.procedure else "すべての手続"
