@@ -32,16 +32,20 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session", autouse=True)
 def _installation_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """One signing key for the session, outside the checkout: a test that runs the bot
-    or the CLI without naming a key folder must not leave a key in the project's var/.
+    """One signing key (and staff-actions log) for the session, outside the checkout: a test
+    that runs the bot or the CLI without naming a folder must not write into the project's var/.
     (Subprocesses inherit it; tests that need their own key set RENKEI_KEY_DIR.)"""
-    before = os.environ.get("RENKEI_KEY_DIR")
+    before = {name: os.environ.get(name) for name in ("RENKEI_KEY_DIR", "RENKEI_AUDIT_DIR")}
     os.environ["RENKEI_KEY_DIR"] = str(tmp_path_factory.mktemp("keys"))
+    # and the staff actions' log of a CLI test that names no folder (schedule changes are
+    # audited) goes there too, never into the checkout's var/audit
+    os.environ.setdefault("RENKEI_AUDIT_DIR", str(tmp_path_factory.mktemp("audit")))
     yield
-    if before is None:
-        os.environ.pop("RENKEI_KEY_DIR", None)
-    else:
-        os.environ["RENKEI_KEY_DIR"] = before
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

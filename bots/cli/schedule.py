@@ -14,6 +14,7 @@ import getpass
 import sys
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import TypeVar
 
 import click
@@ -52,12 +53,18 @@ def _jst(at: datetime) -> str:
 
 def _operator(action: Callable[[], T]) -> T:
     """Run a store function; an operator's mistake becomes one Japanese line, no traceback."""
+    from bots.scheduling.calendar import CalendarError
     from bots.scheduling.store import ScheduleError
 
     try:
         return action()
-    except ScheduleError as exc:
+    except (ScheduleError, CalendarError) as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _audit_dir(ctx: click.Context) -> Path:
+    """Where every change is recorded with the person (the staff actions' audit log)."""
+    return _settings(ctx).audit_dir
 
 
 # -- schedule ---------------------------------------------------------------------------
@@ -75,10 +82,14 @@ def schedule() -> None:
 @schedule.command("add")
 @click.option("--procedure", "-p", help="実行する手続（省略時は全手続）/ Procedure (default: all).")
 @click.option(
+    "--when",
+    help='実行日時を言葉で（例 "平日 18:00" "毎月1日 9:00"）/ When, in words '
+    "(平日 = Monday–Friday; closed days are skipped unless --on-closed-days).",
+)
+@click.option(
     "--cron",
-    required=True,
-    help='日本時間の cron 式 / Crontab line in Japan time, e.g. "0 18 * * 1-5" '
-    '(a 6th leading field is seconds: "*/10 * * * * *").',
+    help="日本時間の cron 式（--when の代わりに）/ Crontab line in Japan time, instead of "
+    '--when, e.g. "0 18 * * 1-5" (a 6th leading field is seconds: "*/10 * * * * *").',
 )
 @click.option(
     "--id", "schedule_id", help="スケジュール ID / Schedule id (default run:<procedure>)."
@@ -92,29 +103,38 @@ def schedule() -> None:
 def schedule_add(
     ctx: click.Context,
     procedure: str | None,
-    cron: str,
+    when: str | None,
+    cron: str | None,
     schedule_id: str | None,
     on_closed_days: bool,
 ) -> None:
     """スケジュールを追加 / Add a schedule (it fires from its next slot on)."""
     from bots.scheduling.store import add_schedule
+    from bots.scheduling.words import accepted_forms, describe, parse_when
     from bots.service import load_recipes
 
+    if (when is None) == (cron is None):
+        raise click.UsageError(
+            f"--when か --cron のどちらか一方を指定してください（--when の例: {accepted_forms()}）"
+        )
+    line = cron if cron is not None else _operator(lambda: parse_when(when or ""))
     settings = _settings(ctx)
     procedures = load_recipes(settings) if procedure else None
     sched = _operator(
         lambda: add_schedule(
             _db(ctx),
             procedure,
-            cron,
+            line,
             schedule_id=schedule_id,
             on_closed_days=on_closed_days,
             procedures=procedures,
             by=_who(),
+            audit_dir=settings.audit_dir,
         )
     )
     nxt = _jst(sched.next_run) if sched.next_run else "なし"
-    click.echo(f"{sched.id}: {sched.cron} を追加しました  次回 {nxt}")
+    shown = sched.cron if cron is not None else f"{describe(sched.cron)}（{sched.cron}）"
+    click.echo(f"{sched.id}: {shown} を追加しました  次回 {nxt}")
     if sched.next_run is None and sched.skipped_first:
         click.echo(
             f"注意: この時刻はすべて閉庁日に当たるため実行されません（{sched.skipped_first}）。"
@@ -156,7 +176,7 @@ def schedule_pause(ctx: click.Context, schedule_id: str) -> None:
     """一時停止 / Pause: no slot fires until resumed."""
     from bots.scheduling.store import pause_schedule
 
-    _operator(lambda: pause_schedule(_db(ctx), schedule_id))
+    _operator(lambda: pause_schedule(_db(ctx), schedule_id, by=_who(), audit_dir=_audit_dir(ctx)))
     click.echo(f"{schedule_id} を一時停止しました")
 
 
@@ -168,7 +188,7 @@ def schedule_resume(ctx: click.Context, schedule_id: str) -> None:
     from bots.scheduling.store import get_schedule, resume_schedule
 
     db = _db(ctx)
-    _operator(lambda: resume_schedule(db, schedule_id))
+    _operator(lambda: resume_schedule(db, schedule_id, by=_who(), audit_dir=_audit_dir(ctx)))
     sched = get_schedule(db, schedule_id)
     nxt = _jst(sched.next_run) if sched.next_run else "なし"
     click.echo(f"{schedule_id} を再開しました  次回 {nxt}")
@@ -181,7 +201,7 @@ def schedule_remove(ctx: click.Context, schedule_id: str) -> None:
     """削除 / Remove (the record of its past runs stays)."""
     from bots.scheduling.store import remove_schedule
 
-    _operator(lambda: remove_schedule(_db(ctx), schedule_id))
+    _operator(lambda: remove_schedule(_db(ctx), schedule_id, by=_who(), audit_dir=_audit_dir(ctx)))
     click.echo(f"{schedule_id} を削除しました")
 
 
@@ -192,7 +212,9 @@ def schedule_run_now(ctx: click.Context, schedule_id: str) -> None:
     """今すぐ 1 回実行を依頼 / Ask the scheduler service to run it once now."""
     from bots.scheduling.store import request_run_now
 
-    at = _operator(lambda: request_run_now(_db(ctx), schedule_id))
+    at = _operator(
+        lambda: request_run_now(_db(ctx), schedule_id, by=_who(), audit_dir=_audit_dir(ctx))
+    )
     click.echo(
         f"{schedule_id} の実行を依頼しました（{_jst(at)}）。"
         "スケジューラ（renkei scheduler）が数秒以内に実行します"
@@ -217,10 +239,9 @@ def closed() -> None:
 
 
 def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise click.ClickException(f"日付 '{text}' は 2026-12-28 の形で指定してください") from exc
+    from bots.scheduling.calendar import parse_day
+
+    return _operator(lambda: parse_day(text))
 
 
 @closed.command("add")
@@ -232,7 +253,7 @@ def closed_add(ctx: click.Context, day: str, note: str | None) -> None:
     from bots.scheduling.calendar import add_closed_day, fixed_closed_reason
 
     the_day = _day(day)
-    add_closed_day(_db(ctx), the_day, note, _who())
+    add_closed_day(_db(ctx), the_day, note, _who(), audit_dir=_audit_dir(ctx))
     already = fixed_closed_reason(the_day)
     click.echo(
         f"{the_day.isoformat()} を閉庁日に追加しました" + (f"（{already}）" if already else "")
@@ -247,7 +268,7 @@ def closed_remove(ctx: click.Context, day: str) -> None:
     from bots.scheduling.calendar import remove_closed_day
 
     the_day = _day(day)
-    if not remove_closed_day(_db(ctx), the_day):
+    if not remove_closed_day(_db(ctx), the_day, _who(), audit_dir=_audit_dir(ctx)):
         raise click.ClickException(f"{the_day.isoformat()} は独自の閉庁日に登録されていません")
     click.echo(f"{the_day.isoformat()} を閉庁日から削除しました")
 
@@ -270,16 +291,6 @@ def window() -> None:
     """基幹システムの稼働時間（日本時間）/ Online windows of the core subsystems (JST)."""
 
 
-def _known_system(ctx: click.Context, system: str) -> None:
-    from bots.service import load_recipes
-
-    systems = {r.system for r in load_recipes(_settings(ctx)).values()}
-    if system not in systems:
-        raise click.ClickException(
-            f"基幹システム '{system}' はありません（{'、'.join(sorted(systems))}）"
-        )
-
-
 @window.command("set")
 @click.argument("system")
 @click.argument("hours")
@@ -287,13 +298,15 @@ def _known_system(ctx: click.Context, system: str) -> None:
 def window_set(ctx: click.Context, system: str, hours: str) -> None:
     """稼働時間を設定 / Set a window, e.g. `window set kosodate 08:30-21:00`."""
     from bots.scheduling.calendar import OnlineWindow, parse_window, set_window
+    from bots.service import load_recipes
 
-    _known_system(ctx, system)
-    try:
-        opens, closes = parse_window(hours)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    set_window(_db(ctx), system, opens, closes, _who())
+    systems = {r.system for r in load_recipes(_settings(ctx)).values()}
+    opens, closes = _operator(lambda: parse_window(hours))
+    _operator(
+        lambda: set_window(
+            _db(ctx), system, opens, closes, _who(), systems=systems, audit_dir=_audit_dir(ctx)
+        )
+    )
     label = OnlineWindow(system, opens, closes).label()
     click.echo(f"基幹システム {system} の稼働時間を {label} にしました")
 
@@ -318,7 +331,7 @@ def window_clear(ctx: click.Context, system: str) -> None:
     """稼働時間の設定を削除（常時稼働）/ Clear a window: always open."""
     from bots.scheduling.calendar import clear_window
 
-    if not clear_window(_db(ctx), system):
+    if not clear_window(_db(ctx), system, _who(), audit_dir=_audit_dir(ctx)):
         raise click.ClickException(f"基幹システム {system} に稼働時間の設定はありません")
     click.echo(f"基幹システム {system} の稼働時間の設定を削除しました（常時稼働）")
 

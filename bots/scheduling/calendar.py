@@ -12,14 +12,18 @@ not take a Monday 08:00 JST run for a Sunday one.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import jpholiday
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
+from bots.contracts import AuditEvent
 from bots.queue.db import Database
 from bots.queue.schema import ClosedDayRow, OnlineWindowRow
 
@@ -28,8 +32,33 @@ _WEEKDAYS = "月火水木金土日"
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–~〜]\s*(\d{1,2}):(\d{2})\s*$")
 
 
+class CalendarError(ValueError):
+    """An operator's mistake with the calendar (unknown system, bad hours): one Japanese line."""
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def audit_change(
+    s: Session, audit_dir: Path | None, by: str | None, step: str, detail: str, **extra: Any
+) -> None:
+    """A line of the staff actions' audit log (``review.jsonl``) with the person, written in
+    the caller's transaction ``s`` so that it is anchored with the change it records.
+
+    Schedules and calendars decide when the bot types into the core system, so changing
+    them is audited like a review action. ``audit_dir`` None writes nothing: only for
+    tests and set-up code that call the store directly; the CLI and the console always
+    pass the installation's audit dir.
+    """
+    if audit_dir is None:
+        return
+    from bots.audit.anchors import session_anchor
+    from bots.review import record
+
+    who = by or "不明"
+    event = AuditEvent(step=step, outcome="ok", detail=detail, extra={"by": who, **extra})
+    record(audit_dir, who, event, anchor=session_anchor(s))
 
 
 def jst(at: datetime) -> datetime:
@@ -81,6 +110,14 @@ def closed_reason_at(db: Database, at: datetime) -> str | None:
 # -- extra closed days ------------------------------------------------------------------
 
 
+def parse_day(text: str) -> date:
+    """'2026-12-28' → the date; :class:`CalendarError` naming the value otherwise."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise CalendarError(f"日付 '{text}' は 2026-12-28 の形で指定してください") from exc
+
+
 @dataclass(frozen=True)
 class ClosedDay:
     day: date
@@ -88,20 +125,39 @@ class ClosedDay:
     added_by: str | None
 
 
-def add_closed_day(db: Database, day: date, note: str | None = None, by: str | None = None) -> None:
-    """Record (or re-note) an extra closed day of the municipality."""
+def add_closed_day(
+    db: Database,
+    day: date,
+    note: str | None = None,
+    by: str | None = None,
+    *,
+    audit_dir: Path | None = None,
+) -> None:
+    """Record (or re-note) an extra closed day of the municipality (audited as
+    ``closed_day_add``)."""
+    note = (note or "").strip() or None
     with db.session() as s:
         row = s.get(ClosedDayRow, day)
         if row is None:
             s.add(ClosedDayRow(day=day, note=note, added_by=by, added_at=_utcnow()))
         else:
             row.note, row.added_by, row.added_at = note, by, _utcnow()
+        s.flush()
+        detail = f"{day.isoformat()} を閉庁日に追加" + (f"（{note}）" if note else "")
+        audit_change(s, audit_dir, by, "closed_day_add", detail, day=day.isoformat(), note=note)
 
 
-def remove_closed_day(db: Database, day: date) -> bool:
-    """False when ``day`` was not an extra closed day."""
+def remove_closed_day(
+    db: Database, day: date, by: str | None = None, *, audit_dir: Path | None = None
+) -> bool:
+    """False when ``day`` was not an extra closed day (nothing is audited then)."""
     with db.session() as s:
-        return bool(s.execute(delete(ClosedDayRow).where(ClosedDayRow.day == day)).rowcount)  # type: ignore[attr-defined]
+        result = s.execute(delete(ClosedDayRow).where(ClosedDayRow.day == day))
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return False
+        detail = f"{day.isoformat()} を閉庁日から削除"
+        audit_change(s, audit_dir, by, "closed_day_remove", detail, day=day.isoformat())
+        return True
 
 
 def list_closed_days(db: Database) -> list[ClosedDay]:
@@ -137,22 +193,51 @@ class OnlineWindow:
         return None
 
 
+def fixed_closed_days(year: int) -> list[tuple[date, str]]:
+    """The closed days of ``year`` by national rule, weekends aside: 祝日 (jpholiday) and
+    年末年始 (1/1–1/3 and 12/29–12/31), in date order — what the calendar page lists."""
+    holidays: dict[date, str] = dict(jpholiday.year_holidays(year))
+    days = {day: f"祝日（{name}）" for day, name in holidays.items()}
+    year_end = [date(year, 1, d) for d in (1, 2, 3)] + [date(year, 12, d) for d in (29, 30, 31)]
+    for day in year_end:
+        name = holidays.get(day)
+        days[day] = "年末年始" + (f"・祝日（{name}）" if name else "")
+    return sorted(days.items())
+
+
 def parse_window(text: str) -> tuple[time, time]:
-    """'08:30-21:00' → (08:30, 21:00); ValueError with a Japanese reason otherwise."""
+    """'08:30-21:00' → (08:30, 21:00); else :class:`CalendarError` (a ValueError) with a
+    Japanese reason."""
     m = _WINDOW.match(text)
     if not m:
-        raise ValueError(f"稼働時間 '{text}' は 08:30-21:00 の形で指定してください")
+        raise CalendarError(f"稼働時間 '{text}' は 08:30-21:00 の形で指定してください")
     h1, m1, h2, m2 = (int(g) for g in m.groups())
     try:
         opens, closes = time(h1, m1), time(h2, m2)
     except ValueError as exc:
-        raise ValueError(f"稼働時間 '{text}' の時刻が正しくありません") from exc
+        raise CalendarError(f"稼働時間 '{text}' の時刻が正しくありません") from exc
     if opens == closes:
-        raise ValueError(f"稼働時間 '{text}' の開始と終了が同じです")
+        raise CalendarError(f"稼働時間 '{text}' の開始と終了が同じです")
     return opens, closes
 
 
-def set_window(db: Database, system: str, opens: time, closes: time, by: str | None = None) -> None:
+def set_window(
+    db: Database,
+    system: str,
+    opens: time,
+    closes: time,
+    by: str | None = None,
+    *,
+    systems: Collection[str] | None = None,
+    audit_dir: Path | None = None,
+) -> None:
+    """Set ``system``'s online window (audited as ``window_set``); with ``systems`` (the
+    recipes' subsystems) an unknown one is refused with :class:`CalendarError`."""
+    if systems is not None and system not in systems:
+        known = "、".join(sorted(systems))
+        raise CalendarError(f"基幹システム '{system}' はありません（{known}）")
+    if opens == closes:
+        raise CalendarError(f"稼働時間の開始と終了が同じです（{opens:%H:%M}）")
     with db.session() as s:
         row = s.get(OnlineWindowRow, system)
         if row is None:
@@ -160,13 +245,23 @@ def set_window(db: Database, system: str, opens: time, closes: time, by: str | N
             row = s.get(OnlineWindowRow, system)
         assert row is not None
         row.opens, row.closes, row.updated_by, row.updated_at = opens, closes, by, _utcnow()
+        s.flush()
+        label = OnlineWindow(system, opens, closes).label()
+        detail = f"基幹システム {system} の稼働時間を {label} に設定"
+        audit_change(s, audit_dir, by, "window_set", detail, system=system, window=label)
 
 
-def clear_window(db: Database, system: str) -> bool:
-    """False when ``system`` had no window."""
+def clear_window(
+    db: Database, system: str, by: str | None = None, *, audit_dir: Path | None = None
+) -> bool:
+    """False when ``system`` had no window (nothing is audited then)."""
     with db.session() as s:
         result = s.execute(delete(OnlineWindowRow).where(OnlineWindowRow.system == system))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return False
+        detail = f"基幹システム {system} の稼働時間の設定を削除（常時稼働）"
+        audit_change(s, audit_dir, by, "window_clear", detail, system=system)
+        return True
 
 
 def get_window(db: Database, system: str) -> OnlineWindow | None:

@@ -1,5 +1,6 @@
-"""Schedules as rows of the management database: the one service layer the CLI (and later
-the web console) call.
+"""Schedules as rows of the management database: the one service layer the CLI and the
+web console call. Every change is a line of the staff actions' audit log with the person
+(``by``), written in the change's transaction (:func:`~bots.scheduling.calendar.audit_change`).
 
 Nothing here ever runs a procedure or moves a schedule on: commands write what staff want
 (a schedule, a pause, a run-now request) and the scheduler service
@@ -22,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import delete, func, insert, or_, select, update
@@ -30,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from bots.queue.db import Database
 from bots.queue.schema import ScheduleFireRow, ScheduleRow
 from bots.queue.sql import _rowcount, holder_is_dead, utcnow
-from bots.scheduling.calendar import JST, closed_days_checker
+from bots.scheduling.calendar import JST, audit_change, closed_days_checker
 
 CRON = "cron"
 RUN_NOW = "run-now"
@@ -194,13 +196,19 @@ def add_schedule(
     on_closed_days: bool = False,
     procedures: Collection[str] | None = None,
     by: str | None = None,
+    audit_dir: Path | None = None,
 ) -> Schedule:
-    """Add a schedule; it fires from its first slot after now (nothing retroactive)."""
+    """Add a schedule; it fires from its first slot after now (nothing retroactive).
+
+    Audited as ``schedule_add`` with ``by`` in the same transaction (see
+    :func:`bots.scheduling.calendar.audit_change`).
+    """
     parse_cron(cron)
     if procedure is not None and procedures is not None and procedure not in procedures:
         known = "、".join(sorted(procedures))
         raise ScheduleError(f"手続 '{procedure}' のレシピがありません（{known}）")
     schedule_id = schedule_id or f"run:{procedure or 'all'}"
+    cron = " ".join(cron.split())
     now = utcnow()
     try:
         with db.session() as s:
@@ -208,7 +216,7 @@ def add_schedule(
                 ScheduleRow(
                     id=schedule_id,
                     procedure=procedure,
-                    cron=" ".join(cron.split()),
+                    cron=cron,
                     on_closed_days=on_closed_days,
                     paused=False,
                     created_at=now,
@@ -217,6 +225,18 @@ def add_schedule(
                     active_since=now,
                 )
             )
+            s.flush()  # a duplicate id fails here, before the audit line is written
+            audit_change(
+                s,
+                audit_dir,
+                by,
+                "schedule_add",
+                f"スケジュール {schedule_id} を追加（{cron}）",
+                schedule=schedule_id,
+                procedure=procedure,
+                cron=cron,
+                on_closed_days=on_closed_days,
+            )
     except IntegrityError as exc:
         raise ScheduleError(
             f"スケジュール '{schedule_id}' は既にあります（変えるときは remove してから add）"
@@ -224,7 +244,16 @@ def add_schedule(
     return get_schedule(db, schedule_id)
 
 
-def _change(db: Database, schedule_id: str, **values: object) -> None:
+def _change(
+    db: Database,
+    schedule_id: str,
+    step: str,
+    detail: str,
+    by: str | None,
+    audit_dir: Path | None,
+    **values: object,
+) -> None:
+    """Update one schedule row and audit it in one transaction; unknown ids are refused."""
     with db.session() as s:
         n = _rowcount(
             s.execute(
@@ -233,20 +262,38 @@ def _change(db: Database, schedule_id: str, **values: object) -> None:
                 .values(updated_at=utcnow(), **values)
             )
         )
-    if n == 0:
-        raise ScheduleError(f"スケジュール '{schedule_id}' はありません")
+        if n == 0:
+            raise ScheduleError(f"スケジュール '{schedule_id}' はありません")
+        audit_change(
+            s, audit_dir, by, step, f"スケジュール {schedule_id} を{detail}", schedule=schedule_id
+        )
 
 
-def pause_schedule(db: Database, schedule_id: str) -> None:
-    _change(db, schedule_id, paused=True)
+def pause_schedule(
+    db: Database, schedule_id: str, *, by: str | None = None, audit_dir: Path | None = None
+) -> None:
+    _change(db, schedule_id, "schedule_pause", "一時停止", by, audit_dir, paused=True)
 
 
-def resume_schedule(db: Database, schedule_id: str) -> None:
+def resume_schedule(
+    db: Database, schedule_id: str, *, by: str | None = None, audit_dir: Path | None = None
+) -> None:
     """Resume from now on: the slots that passed while paused are not made up."""
-    _change(db, schedule_id, paused=False, active_since=utcnow())
+    _change(
+        db,
+        schedule_id,
+        "schedule_resume",
+        "再開",
+        by,
+        audit_dir,
+        paused=False,
+        active_since=utcnow(),
+    )
 
 
-def request_run_now(db: Database, schedule_id: str) -> datetime:
+def request_run_now(
+    db: Database, schedule_id: str, *, by: str | None = None, audit_dir: Path | None = None
+) -> datetime:
     """Ask the service to run the schedule once now (even if paused or on a closed day).
 
     The request's time is the slot of that run: a unique slot of its own, so two services
@@ -255,16 +302,57 @@ def request_run_now(db: Database, schedule_id: str) -> datetime:
     at = utcnow()
     if at.microsecond == 0:
         at += _TICK
-    _change(db, schedule_id, run_now_at=at)
+    _change(
+        db,
+        schedule_id,
+        "schedule_run_now",
+        "今すぐ実行するよう依頼",
+        by,
+        audit_dir,
+        run_now_at=at,
+    )
     return _aware(at).astimezone(JST)
 
 
-def remove_schedule(db: Database, schedule_id: str) -> None:
+def remove_schedule(
+    db: Database, schedule_id: str, *, by: str | None = None, audit_dir: Path | None = None
+) -> None:
     """Remove the schedule (its fire history stays on record)."""
     with db.session() as s:
-        n = _rowcount(s.execute(delete(ScheduleRow).where(ScheduleRow.id == schedule_id)))
-    if n == 0:
-        raise ScheduleError(f"スケジュール '{schedule_id}' はありません")
+        row = s.get(ScheduleRow, schedule_id)
+        if row is None:
+            raise ScheduleError(f"スケジュール '{schedule_id}' はありません")
+        cron, procedure = row.cron, row.procedure
+        s.execute(delete(ScheduleRow).where(ScheduleRow.id == schedule_id))
+        audit_change(
+            s,
+            audit_dir,
+            by,
+            "schedule_remove",
+            f"スケジュール {schedule_id} を削除（{cron}）",
+            schedule=schedule_id,
+            procedure=procedure,
+            cron=cron,
+        )
+
+
+def overdue_since(db: Database, grace: timedelta = timedelta(minutes=2)) -> datetime | None:
+    """The oldest slot or run-now request left unfired for longer than ``grace`` (JST), or
+    None: a sign that no scheduler service (``renkei scheduler``) is running.
+
+    Every due slot is claimed within seconds by a running service — even one on a closed
+    day is recorded (as ``closed``) — so a slot long past without a fire means nobody is
+    firing. Computed from the rows alone; it cannot tell before the first slot is due.
+    """
+    limit = utcnow() - grace
+    late: list[datetime] = []
+    for row in load_rows(db):
+        if row.run_now_at is not None and row.run_now_at < limit:
+            late.append(_aware(row.run_now_at))
+        slot = None if row.paused else next_slot(row)
+        if slot is not None and slot < _aware(limit):
+            late.append(slot)
+    return min(late).astimezone(JST) if late else None
 
 
 # -- what people read -------------------------------------------------------------------
