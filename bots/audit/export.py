@@ -11,6 +11,7 @@ so that Excel reads the Japanese correctly; in the xlsx file the times are real 
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -24,6 +25,11 @@ from bots.errors import RenkeiError
 from bots.masking import scrub_text
 
 FORMATS = ("csv", "xlsx")
+#: What a download of each format is (the console sends the file :func:`write` makes).
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 SHEET = "監査記録"
 KIND_ATTEMPT, KIND_ACTION = "ボットの試行", "手作業"
 COLUMNS = [
@@ -66,12 +72,16 @@ def parse_day(text: str, option: str) -> date:
         ) from None
 
 
-def period(start_text: str, end_text: str) -> tuple[date, date]:
-    """The period (both days included); the start may not be after the end."""
-    start, end = parse_day(start_text, "--from"), parse_day(end_text, "--to")
+def period(
+    start_text: str, end_text: str, names: tuple[str, str] = ("--from", "--to")
+) -> tuple[date, date]:
+    """The period (both days included); the start may not be after the end. ``names`` are
+    the items as the person typed them (the CLI's options, the console's fields)."""
+    first, last = names
+    start, end = parse_day(start_text, first), parse_day(end_text, last)
     if start > end:
         raise ExportError(
-            f"期間の開始（--from {start:%Y-%m-%d}）が終了（--to {end:%Y-%m-%d}）より後になっています"
+            f"期間の開始（{first} {start:%Y-%m-%d}）が終了（{last} {end:%Y-%m-%d}）より後になっています"
         )
     return start, end
 
@@ -172,3 +182,9 @@ def _layout(sheet: Any, table: pd.DataFrame) -> None:
         if column in TIME_COLUMNS:
             width = 22
         sheet.column_dimensions[get_column_letter(index)].width = min(60, width + 2)
+
+
+def as_bytes(table: pd.DataFrame, fmt: str) -> bytes:
+    """The very file :func:`write` makes, as bytes: the console's download is the CLI's file."""
+    with tempfile.TemporaryDirectory(prefix="renkei-export-") as folder:
+        return write(table, Path(folder) / f"export.{fmt}", fmt).read_bytes()

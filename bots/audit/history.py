@@ -35,7 +35,7 @@ from bots.contracts import Status
 from bots.errors import RenkeiError
 from bots.masking import DEFAULT_SENSITIVE_KEYS, mask_values, scrub_text
 from bots.queue.db import Database
-from bots.queue.schema import ApplicationRow, AttemptRow, ImportRejectionRow
+from bots.queue.schema import ApplicationRow, AttemptRow, ImportRejectionRow, RunRow
 
 if TYPE_CHECKING:
     from bots.audit.keys import InstallationKey
@@ -73,14 +73,50 @@ STEP_LABELS = {
     "interrupt": "中断",
     "unexpected_error": "予期しないエラー",
 }
-#: Hand actions (``review.jsonl``), as staff say them.
-ACTION_LABELS = {
+#: Hand actions on an application (``review.jsonl``), as staff say them: the trail's and
+#: the export's rows.
+APPLICATION_ACTIONS = {
     "review_edit": "訂正",
     "review_retry": "再処理",
     "review_done": "手入力で連携済",
     "review_undo": "手入力の連携済を取消",
     "review_reject": "対象外",
     "import_replace": "取り込みで訂正",
+}
+#: What people did in the console (``review.jsonl`` too), naming no application: the staff
+#: actions' log shows them, the export (one row per application event) does not.
+CONSOLE_ACTIONS = {
+    "console_login": "ログイン",
+    "console_logout": "ログアウト",
+    "console_lock": "アカウントのロック",
+    "console_refused": "権限のない操作",
+    "account_add": "アカウント作成",
+    "account_password": "パスワード変更",
+    "account_unlock": "ロック解除",
+    "account_disable": "アカウント無効化",
+    "account_enable": "アカウント有効化",
+    "schedule_add": "スケジュール追加",
+    "schedule_pause": "スケジュール一時停止",
+    "schedule_resume": "スケジュール再開",
+    "schedule_remove": "スケジュール削除",
+    "schedule_run_now": "今すぐ実行の依頼",
+    "closed_day_add": "閉庁日の追加",
+    "closed_day_remove": "閉庁日の削除",
+    "window_set": "稼働時間の設定",
+    "window_clear": "稼働時間の解除",
+    "procedure_disable": "手続の停止",
+    "procedure_enable": "手続の再開",
+    "recipe_check": "レシピの確認",
+}
+#: Every line of the staff actions' log, as staff say it.
+ACTION_LABELS = {**APPLICATION_ACTIONS, **CONSOLE_ACTIONS}
+#: A staff action's ``outcome`` where it is not an application's status.
+ACTION_OUTCOMES = {
+    "ok": "完了",
+    "refused": "拒否",
+    "locked": "ロック",
+    "timeout": "時間切れ",
+    "failed": "失敗",
 }
 #: A line's ``outcome`` where it says more than "done".
 LINE_OUTCOMES = {
@@ -373,7 +409,7 @@ def _action(
 
 def _hand_actions(sources: Sources) -> Iterator[tuple[int, dict[str, Any]]]:
     for number, entry in _lines(sources.review_log):
-        if str(entry.get("step") or "") in ACTION_LABELS:
+        if str(entry.get("step") or "") in APPLICATION_ACTIONS:
             yield number, entry
 
 
@@ -591,3 +627,202 @@ def export_rows(
             ):
                 rows.append(action)
     yield from sorted(rows, key=lambda r: r.started_at if isinstance(r, AttemptRecord) else r.at)
+
+
+# --- one run (the console's run page) ---------------------------------------------------------
+
+
+class UnknownRun(RenkeiError):
+    """Neither the management database nor the run folders know the run."""
+
+
+@dataclass(frozen=True)
+class RunStep:
+    """One line of a run's log, in order: the event, the application and how long it took."""
+
+    seq: int | None
+    application: str | None
+    duration_ms: float | None
+    event: Event
+
+
+@dataclass
+class RunTrail:
+    """A run's log, read line by line and masked, with its summary and its verdict."""
+
+    id: str
+    procedure: str | None
+    runner: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    summary: dict[str, Any]
+    steps: list[RunStep]
+    verified: bool = False
+    verdict: str = ""
+    findings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _summary(sources: Sources, run_id: str, row: RunRow | None) -> dict[str, Any]:
+    """The run's summary as the database keeps it; else the folder's ``summary.json``."""
+    if row is not None and row.summary:
+        return dict(row.summary)
+    path = sources.out_root / run_id / "summary.json"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in document.items() if k != "items"} if isinstance(document, dict) else {}
+
+
+def run_trail(sources: Sources, run_id: str, key: InstallationKey) -> RunTrail:
+    """Every line of one run, masked with each application's procedure, and the run's
+    chain verified against its anchors; UnknownRun when nothing names it."""
+    log = sources.out_root / run_id / "audit.jsonl"
+    lines = _lines(log)
+    with sources.db.session() as s:
+        row = s.get(RunRow, run_id)
+        named = {str(e["application"]) for _, e in lines if e.get("application")}
+        q = select(ApplicationRow.id, ApplicationRow.procedure).where(ApplicationRow.id.in_(named))
+        procedures = dict(s.execute(q).tuples().all())
+    if row is None and not log.parent.is_dir():
+        raise UnknownRun(
+            f"実行 {run_id} の記録はありません（管理データベースにも実行フォルダにもありません）"
+        )
+    steps = []
+    for number, entry in lines:
+        app_id = entry.get("application")
+        keys = sources.keys(procedures.get(str(app_id)) if app_id else None)
+        duration = entry.get("duration_ms")
+        steps.append(
+            RunStep(
+                seq=entry.get("seq") if isinstance(entry.get("seq"), int) else None,
+                application=str(app_id) if app_id else None,
+                duration_ms=float(duration) if isinstance(duration, int | float) else None,
+                event=_run_event(run_id, number, entry, sources, keys),
+            )
+        )
+    trail = RunTrail(
+        id=run_id,
+        procedure=row.procedure if row else None,
+        runner=row.runner if row else "",
+        started_at=jst(row.started_at) if row else None,
+        ended_at=jst(row.ended_at) if row and row.ended_at else None,
+        summary=_summary(sources, run_id, row),
+        steps=steps,
+    )
+    scope = Scope(sources.out_root, sources.audit_dir, {run_id}, review=False)
+    report = verify_all(sources.db, scope, key)
+    trail.verified, trail.verdict = not report.findings, report.verdict()
+    trail.findings, trail.notes = [str(f) for f in report.findings], list(report.notes)
+    return trail
+
+
+# --- searching, and the staff actions' log (the console's audit pages) ------------------------
+
+
+@dataclass(frozen=True)
+class FoundApplication:
+    """One application a search found: what the result list shows."""
+
+    id: str
+    procedure: str
+    title: str
+    atena_no: str
+    status: str
+    received_at: datetime  # Japan time
+
+
+def find_applications(
+    sources: Sources,
+    *,
+    app_id: str = "",
+    atena_no: str = "",
+    start: date | None = None,
+    end: date | None = None,
+    procedure: str = "",
+    limit: int = 200,
+) -> list[FoundApplication]:
+    """Applications by id (part of it), 宛名番号, received day (JST, both days included) and
+    procedure, newest first; at most ``limit`` + 1 (so the caller can say there are more)."""
+    q = select(ApplicationRow)
+    if app_id.strip():
+        q = q.where(ApplicationRow.id.contains(app_id.strip(), autoescape=True))
+    if atena_no.strip():
+        q = q.where(ApplicationRow.atena_no == atena_no.strip())
+    if start is not None:  # received_at is stored in Japan time
+        q = q.where(ApplicationRow.received_at >= datetime.combine(start, time()))
+    if end is not None:
+        q = q.where(ApplicationRow.received_at < datetime.combine(end + timedelta(days=1), time()))
+    if procedure:
+        q = q.where(ApplicationRow.procedure == procedure)
+    q = q.order_by(ApplicationRow.received_at.desc(), ApplicationRow.id.desc()).limit(limit + 1)
+    with sources.db.session() as s:
+        return [
+            FoundApplication(
+                r.id,
+                r.procedure,
+                sources.title(r.procedure),
+                r.atena_no,
+                Status(r.status).label,
+                r.received_at.replace(tzinfo=JST),
+            )
+            for r in s.scalars(q)
+        ]
+
+
+def known_procedures(sources: Sources) -> list[str]:
+    """Every procedure with a recipe or with applications on record (a recipe removed
+    since still has its applications to audit)."""
+    with sources.db.session() as s:
+        stored = set(s.scalars(select(ApplicationRow.procedure).distinct()))
+    return sorted(stored | set(sources.recipes))
+
+
+@dataclass(frozen=True)
+class StaffAction:
+    """One line of the staff actions' log: who did what, when, to what, and why."""
+
+    at: datetime
+    by: str
+    step: str
+    action: str
+    outcome: str
+    application: str | None
+    detail: str
+    changes: tuple[str, ...]
+    where: str
+
+
+def staff_actions(sources: Sources, by: str = "") -> list[StaffAction]:
+    """Every line of ``review.jsonl`` (hand actions and the console's own), newest first;
+    ``by`` keeps one person's. Texts scrubbed, changed values masked again."""
+    apps: dict[str, ApplicationRow | None] = {}
+    out = []
+    with sources.db.session() as s:
+        for number, entry in _lines(sources.review_log):
+            person = str(entry.get("by") or entry.get("runner") or "")
+            if by and person != by:
+                continue
+            step, outcome = str(entry.get("step") or ""), str(entry.get("outcome") or "")
+            app_id = str(entry.get("application") or "") or None
+            shown, changes = ACTION_OUTCOMES.get(outcome, outcome), tuple[str, ...]()
+            if app_id and step in APPLICATION_ACTIONS:
+                if app_id not in apps:
+                    apps[app_id] = s.get(ApplicationRow, app_id)
+                hand = _action(number, entry, apps[app_id], sources)
+                shown, changes = hand.status_after, hand.changes
+            out.append(
+                StaffAction(
+                    at=_at(entry),
+                    by=person,
+                    step=step,
+                    action=ACTION_LABELS.get(step, step),
+                    outcome=shown,
+                    application=app_id,
+                    detail=scrub_text(entry.get("detail")),
+                    changes=changes,
+                    where=f"{sources.review_log}:{number}",
+                )
+            )
+    return sorted(out, key=lambda a: a.at, reverse=True)
