@@ -7,6 +7,8 @@ Around the engine a run does four things the engine must not decide alone:
 
 * it loads every recipe that loads, and reports each broken file instead of refusing
   to run the procedures whose recipes are fine;
+* it leaves alone the procedures IT has switched off (:mod:`bots.procedures`), and
+  refuses a run of one of them alone, naming who switched it off, when and why;
 * it takes one run lock per procedure (``run:<procedure>``), so that an all-procedures
   run and a one-procedure run never work the same procedure at once — unless the run
   joins as an extra runner (``exclusive=False``: the queue's leases keep runners apart);
@@ -105,27 +107,38 @@ def engine_settings(settings: Settings) -> EngineSettings:
 
 
 def _in_scope(
-    settings: Settings, procedure: str | None
-) -> tuple[dict[str, Recipe], dict[str, str]]:
-    """The recipes this run may work, and the broken files it must report.
+    settings: Settings, db: Database, procedure: str | None
+) -> tuple[dict[str, Recipe], dict[str, str], dict[str, str]]:
+    """The recipes this run may work, the broken files it must report, and the procedures
+    IT has switched off that it leaves alone (procedure → who, when and why).
 
-    A run of one procedure whose own recipe is broken fails with that recipe's error; an
-    unknown procedure fails naming the procedures there are.
+    A run of one procedure that IT has switched off is refused naming who did, when and
+    why; one whose own recipe is broken fails with that recipe's error; an unknown
+    procedure fails naming the procedures there are.
     """
+    from bots.procedures import ProcedureDisabled, disabled, refusal
+
     recipes, errors = load_recipes_each(settings)
+    off = disabled(db)
+    if procedure is not None and procedure in off:
+        title = recipes[procedure].title if procedure in recipes else None
+        raise ProcedureDisabled(refusal(off[procedure], title))
     broken = {str(path): str(exc) for path, exc in errors.items()}
     for path, exc in errors.items():
         logger.error("レシピを読み込めないため、この手続は実行しません: {}", exc)
         if procedure is not None and path.stem == procedure:
             raise exc
     if procedure is None:
-        return recipes, broken
+        left = {p: sw.text() for p, sw in sorted(off.items()) if p in recipes}
+        for p, why in left.items():
+            logger.warning("手続 {} は停止中のため、この実行では扱いません: {}", p, why)
+        return {p: r for p, r in recipes.items() if p not in off}, broken, left
     if procedure not in recipes:
         also = f"。読み込めないレシピ: {'; '.join(broken.values())}" if broken else ""
         raise KeyError(
             f"手続 '{procedure}' のレシピがありません（{', '.join(sorted(recipes))}）{also}"
         )
-    return {procedure: recipes[procedure]}, {}
+    return {procedure: recipes[procedure]}, {}, {}
 
 
 @dataclass
@@ -207,8 +220,8 @@ def run_once(
     as one more runner. Locks are refreshed after every application, so a runner that
     died frees them within ``RUN_LOCK_LEASE``.
     """
-    recipes, broken = _in_scope(settings, procedure)
     db = db or Database(settings.db_url)
+    recipes, broken, switched_off = _in_scope(settings, db, procedure)
     run_id, runner = new_run_id(), runner_name()
     with _run_locks(db, sorted(recipes), runner, exclusive=exclusive) as locks:
         if recipes and len(locks.refused) == len(recipes):
@@ -241,6 +254,7 @@ def run_once(
         result = engine.run(None, limit=limit, on_item=each, gate=gate)
         result.procedure = procedure
         result.locked, result.broken, result.outside_window = locks.refused, broken, closed
+        result.disabled = switched_off
         for system, reason in closed.items():
             result.paused.setdefault(system, reason)
         _record(db, result)
@@ -298,6 +312,7 @@ def _record(db: Database, result: RunResult) -> None:
     (written at the start by :class:`_Progress`, completed here)."""
     write_report(result)
     done = len(result.items)
+    summary = {k: v for k, v in summary_dict(result).items() if k != "items"}
     with db.session() as s:
         previous = s.get(RunRow, result.run_id)
         total = max(done, previous.total or 0) if previous is not None else done
@@ -312,7 +327,7 @@ def _record(db: Database, result: RunResult) -> None:
                     if result.ended_at
                     else None
                 ),
-                summary={k: v for k, v in summary_dict(result).items() if k != "items"},
+                summary=summary,
                 report_path=str(result.report_path),
                 done=done,
                 total=total,

@@ -68,11 +68,13 @@ def procedure_display(procedure: str | None, titles: dict[str, str]) -> str:
 
 def _around(result: RunResult) -> dict[str, dict[str, str]]:
     """What the service decided around the engine (:func:`bots.service.run_once`):
-    procedures left to another run, broken recipe files, subsystems outside their window."""
+    procedures left to another run, broken recipe files, subsystems outside their window,
+    procedures IT has switched off."""
     return {
         "locked": dict(result.locked),
         "broken": dict(result.broken),
         "outside_window": dict(result.outside_window),
+        "disabled": dict(result.disabled),
     }
 
 

@@ -763,12 +763,13 @@ def _register_command_groups() -> None:
     """Command groups that live in their own modules (one module per idea)."""
     from bots.cli.audit import audit
     from bots.cli.console import console
-    from bots.cli.procedures import procedure
+    from bots.cli.procedures import procedure, procedures
     from bots.cli.schedule import calendar, schedule, scheduler
 
     cli.add_command(audit)
     cli.add_command(console)
     cli.add_command(procedure)
+    cli.add_command(procedures)
     cli.add_command(schedule)
     cli.add_command(calendar)
     cli.add_command(scheduler)

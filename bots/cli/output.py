@@ -94,6 +94,8 @@ def print_summary(result: RunResult) -> None:
         click.echo(f"  実行中 LOCKED {procedure}: {holder} が実行中のため扱いませんでした")
     for file in broken:
         click.echo(f"  レシピ不備 BROKEN {file}（renkei recipe check で確認）")
+    for procedure, why in result.disabled.items():
+        click.echo(f"  停止中 DISABLED {procedure}: {why}（この実行では扱いませんでした）")
     for d in result.drift:
         click.echo(
             f"  セレクタのずれ drift: {d.system} {d.element}: {d.first_strategy} → {d.strategy}"

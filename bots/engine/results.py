@@ -87,6 +87,9 @@ class RunResult:
     locked: dict[str, str] = field(default_factory=dict)  # procedure → who holds its lock
     broken: dict[str, str] = field(default_factory=dict)  # recipe file → located error
     outside_window: dict[str, str] = field(default_factory=dict)  # system → reason
+    disabled: dict[str, str] = field(
+        default_factory=dict
+    )  # procedure → who/when/why IT switched it off
     titles: dict[str, str] = field(default_factory=dict)  # procedure → title (児童手当 認定請求)
     # what is left in the queue after the run, per procedure (WorkQueue.remaining);
     # None when it was not read (the run did not start)
