@@ -173,7 +173,10 @@ def schedule_list(ctx: click.Context) -> None:
 @click.argument("schedule_id")
 @click.pass_context
 def schedule_pause(ctx: click.Context, schedule_id: str) -> None:
-    """一時停止 / Pause: no slot fires until resumed."""
+    """一時停止 / Pause: no slot fires until resumed.
+
+    SCHEDULE_ID: スケジュール ID（renkei schedule list）/ schedule id.
+    """
     from bots.scheduling.store import pause_schedule
 
     _operator(lambda: pause_schedule(_db(ctx), schedule_id, by=_who(), audit_dir=_audit_dir(ctx)))
@@ -184,7 +187,10 @@ def schedule_pause(ctx: click.Context, schedule_id: str) -> None:
 @click.argument("schedule_id")
 @click.pass_context
 def schedule_resume(ctx: click.Context, schedule_id: str) -> None:
-    """再開 / Resume from now on (slots passed while paused are not made up)."""
+    """再開 / Resume from now on (slots passed while paused are not made up).
+
+    SCHEDULE_ID: スケジュール ID（renkei schedule list）/ schedule id.
+    """
     from bots.scheduling.store import get_schedule, resume_schedule
 
     db = _db(ctx)
@@ -198,7 +204,10 @@ def schedule_resume(ctx: click.Context, schedule_id: str) -> None:
 @click.argument("schedule_id")
 @click.pass_context
 def schedule_remove(ctx: click.Context, schedule_id: str) -> None:
-    """削除 / Remove (the record of its past runs stays)."""
+    """削除 / Remove (the record of its past runs stays).
+
+    SCHEDULE_ID: スケジュール ID（renkei schedule list）/ schedule id.
+    """
     from bots.scheduling.store import remove_schedule
 
     _operator(lambda: remove_schedule(_db(ctx), schedule_id, by=_who(), audit_dir=_audit_dir(ctx)))
@@ -209,7 +218,10 @@ def schedule_remove(ctx: click.Context, schedule_id: str) -> None:
 @click.argument("schedule_id")
 @click.pass_context
 def schedule_run_now(ctx: click.Context, schedule_id: str) -> None:
-    """今すぐ 1 回実行を依頼 / Ask the scheduler service to run it once now."""
+    """今すぐ 1 回実行を依頼 / Ask the scheduler service to run it once now.
+
+    SCHEDULE_ID: スケジュール ID（renkei schedule list）/ schedule id.
+    """
     from bots.scheduling.store import request_run_now
 
     at = _operator(
@@ -249,7 +261,10 @@ def _day(text: str) -> date:
 @click.option("--note", help="理由 / Why, e.g. 庁舎点検.")
 @click.pass_context
 def closed_add(ctx: click.Context, day: str, note: str | None) -> None:
-    """閉庁日を追加 / Add a closed day (YYYY-MM-DD)."""
+    """閉庁日を追加 / Add a closed day (YYYY-MM-DD).
+
+    DAY: 日付（例 2026-12-28）/ the day, e.g. 2026-12-28.
+    """
     from bots.scheduling.calendar import add_closed_day, fixed_closed_reason
 
     the_day = _day(day)
@@ -264,7 +279,10 @@ def closed_add(ctx: click.Context, day: str, note: str | None) -> None:
 @click.argument("day")
 @click.pass_context
 def closed_remove(ctx: click.Context, day: str) -> None:
-    """閉庁日を削除 / Remove an extra closed day."""
+    """閉庁日を削除 / Remove an extra closed day.
+
+    DAY: 日付（例 2026-12-28）/ the day, e.g. 2026-12-28.
+    """
     from bots.scheduling.calendar import remove_closed_day
 
     the_day = _day(day)
@@ -296,7 +314,11 @@ def window() -> None:
 @click.argument("hours")
 @click.pass_context
 def window_set(ctx: click.Context, system: str, hours: str) -> None:
-    """稼働時間を設定 / Set a window, e.g. `window set kosodate 08:30-21:00`."""
+    """稼働時間を設定 / Set a window, e.g. `window set kosodate 08:30-21:00`.
+
+    SYSTEM: サブシステム（kosodate・kaigo・boshi など）/ core subsystem.
+    HOURS: 開始-終了（日本時間、例 08:30-21:00）/ opens-closes in JST.
+    """
     from bots.scheduling.calendar import OnlineWindow, parse_window, set_window
     from bots.service import load_recipes
 
@@ -328,7 +350,10 @@ def window_list(ctx: click.Context) -> None:
 @click.argument("system")
 @click.pass_context
 def window_clear(ctx: click.Context, system: str) -> None:
-    """稼働時間の設定を削除（常時稼働）/ Clear a window: always open."""
+    """稼働時間の設定を削除（常時稼働）/ Clear a window: always open.
+
+    SYSTEM: サブシステム（kosodate・kaigo・boshi など）/ core subsystem.
+    """
     from bots.scheduling.calendar import clear_window
 
     if not clear_window(_db(ctx), system, _who(), audit_dir=_audit_dir(ctx)):
