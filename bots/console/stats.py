@@ -47,7 +47,9 @@ def gather(db: Database, first: date, last: date, procedure: str | None = None) 
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     index = {d: i for i, d in enumerate(days)}
     q = (
-        select(AttemptRow.started_at, AttemptRow.ended_at, AttemptRow.outcome, ApplicationRow.procedure)
+        select(
+            AttemptRow.started_at, AttemptRow.ended_at, AttemptRow.outcome, ApplicationRow.procedure
+        )
         .join(ApplicationRow, ApplicationRow.id == AttemptRow.application_id)
         .where(
             AttemptRow.ended_at >= _utc_start(first),

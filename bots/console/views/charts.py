@@ -49,7 +49,9 @@ def _specs(stats: Stats, titles: dict[str, str]) -> dict[str, dict[str, Any]]:
     per_procedure = {g: [stats.per_procedure[p][g] for p in procedures] for g in GROUPS}
     return {
         "per-day": _bars(day_labels, stats.per_day, stacked=True),
-        "per-procedure": _bars([titles.get(p, p) for p in procedures], per_procedure, stacked=False),
+        "per-procedure": _bars(
+            [titles.get(p, p) for p in procedures], per_procedure, stacked=False
+        ),
         "seconds": {
             "type": "line",
             "data": {
