@@ -222,6 +222,7 @@ def export(
     / Every attempt and hand action of a period, one row each, masked (CSV or Excel).
     """
     from bots.audit import export as exporting
+    from bots.audit.browse import known_procedures
     from bots.audit.history import export_rows
 
     try:
@@ -230,7 +231,7 @@ def export(
         raise click.ClickException(str(exc)) from exc
     sources = _sources(ctx)
     try:
-        if procedure and procedure not in sources.recipes and not _known(sources, procedure):
+        if procedure and procedure not in known_procedures(sources):
             known = "、".join(sorted(sources.recipes))
             raise click.ClickException(f"手続 '{procedure}' はありません（{known}）")
         table = exporting.frame(export_rows(sources, first, last, procedure))
@@ -249,14 +250,3 @@ def export(
 
 def _day(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
-
-
-def _known(sources: Sources, procedure: str) -> bool:
-    """A procedure whose recipe is gone may still have applications on record."""
-    from sqlalchemy import select
-
-    from bots.queue.schema import ApplicationRow
-
-    with sources.db.session() as s:
-        q = select(ApplicationRow.id).where(ApplicationRow.procedure == procedure).limit(1)
-        return s.scalar(q) is not None

@@ -21,17 +21,19 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from werkzeug.wrappers import Response as BaseResponse
 
 from bots.audit import export as exporting
+from bots.audit.browse import (
+    UnknownRun,
+    find_applications,
+    known_procedures,
+    run_trail,
+    staff_actions,
+)
 from bots.audit.history import (
     Event,
     Shot,
     Sources,
     UnknownApplication,
-    UnknownRun,
     export_rows,
-    find_applications,
-    known_procedures,
-    run_trail,
-    staff_actions,
     trail_of,
 )
 from bots.audit.keys import load_key
