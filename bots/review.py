@@ -65,7 +65,15 @@ Changes = list[dict[str, Any]]
 
 
 class ReviewError(ValueError):
-    """The action is not possible (unknown application, wrong status, missing note)."""
+    """The action is not possible (unknown application, wrong status, missing note).
+
+    ``problems`` are the data problems the bot's checks found (``児童1 生年月日: …``), when
+    that is why: the console lists them one by one beside the correction form.
+    """
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,8 @@ class ReviewItem:
     reason: str | None
     core_message: str | None
     attempts: int
+    receipt_no: str | None = None
+    keyed_by: str | None = None  # set when a person marked it 連携済 (``done``): undoable
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,8 @@ def _item(row: ApplicationRow) -> ReviewItem:
         scrub_text(row.reason) if row.reason is not None else None,
         scrub_text(row.core_message) if row.core_message is not None else None,
         row.attempts,
+        row.receipt_no,
+        row.keyed_by,
     )
 
 
@@ -133,6 +145,11 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
             out |= _flatten(value, f"{prefix}.{index}" if prefix else str(index))
         return out
     return {prefix: data} if prefix else {}
+
+
+def flat_items(data: Any) -> dict[str, Any]:
+    """Each item of the data by its dotted, 1-based path (as ``edit`` takes them)."""
+    return _flatten(data)
 
 
 def item_label(recipe: Recipe, path: str) -> str | None:
@@ -418,7 +435,8 @@ class ReviewQueue:
             problems = data_check(recipe, new, row.atena_no)
             if problems:
                 raise ReviewError(
-                    "訂正後も" + DATA_PROBLEM + "／".join(problems) + "（訂正は保存していません）"
+                    "訂正後も" + DATA_PROBLEM + "／".join(problems) + "（訂正は保存していません）",
+                    problems,
                 )
             values = {
                 "data": new,
@@ -441,7 +459,8 @@ class ReviewQueue:
             if problems:
                 raise ReviewError(
                     f"申請データの不備が残っているため再処理できません: {'／'.join(problems)}。"
-                    f"renkei review edit {app_id} --set 項目=値 --note … で訂正してください"
+                    f"renkei review edit {app_id} --set 項目=値 --note … で訂正してください",
+                    problems,
                 )
             values = {
                 "status": Status.RESOLVED.value,
