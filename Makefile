@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench install system-deps clean
+.PHONY: demo console test lint bench install system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ system-deps:
 
 demo: install
 	$(BIN)/renkei demo run -n 20
+
+# After `make demo`: the web console on http://127.0.0.1:8780/ with demo accounts, the mock
+# core system and the scheduler beside it (docs/console.md). Ctrl+C stops all three.
+console: install
+	$(BIN)/renkei demo console
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -324,6 +324,42 @@ def demo_run(ctx: click.Context, count: int) -> None:
     click.echo(f"  management DB: {settings.db_url}")
 
 
+@demo.command("console")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8780, show_default=True,
+    help="ポート番号 / Port of the console.",
+)  # fmt: skip
+@click.pass_context
+def demo_console(ctx: click.Context, port: int) -> None:
+    """デモのコンソール: 模擬基幹システムとスケジューラも起動し、デモ用アカウントを用意
+    / The demo's web console, with the mock core system and the scheduler beside it.
+
+    Demo accounts (password renkei-demo-console): demo-staff（業務担当）, demo-it（情報政策）,
+    demo-audit（監査）, demo-admin（管理者）. Stop with Ctrl+C.
+    """
+    from bots.console.server import serve
+    from bots.demo.console import (
+        DEMO_ACCOUNTS,
+        DEMO_PASSWORD,
+        ensure_demo_accounts,
+        scheduler_beside,
+    )
+    from bots.demo.mockserver import MockStartError, mock_core
+    from bots.queue.db import Database
+
+    settings = _settings(ctx)
+    ensure_demo_accounts(Database(settings.db_url), settings)
+    click.echo("デモ用アカウント（パスワード " + DEMO_PASSWORD + "）: " + "、".join(
+        f"{name}（{shown}）" for name, (_, shown) in DEMO_ACCOUNTS.items()
+    ))  # fmt: skip
+    try:
+        core_db = settings.root / "var" / "core.db"
+        with mock_core(settings.core_url, core_db, reuse=True), scheduler_beside(settings):
+            serve(settings, "127.0.0.1", port)
+    except (MockStartError, RuntimeError, RenkeiError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @cli.command("import")
 @click.argument("file", required=False, type=click.Path(path_type=Path))
 @click.option(
