@@ -158,6 +158,17 @@ def test_a_staff_member_resolves_an_exception_end_to_end(
     assert len(keyed) == 1 and keyed[0] > edit_at
     assert trail.events[keyed[0]].receipt_no == rows(db)[BAD_DATE].receipt_no
 
+    # and the console's own trail page shows the same: the person's edit, then the keying
+    page.goto(url + f"/audit/applications/{BAD_DATE}")
+    hand = page.get_by_test_id("hand-actions").locator("tbody tr").first
+    expect(hand.locator("[data-field=who]")).to_have_text(STAFF)
+    expect(hand.locator("[data-field=note]")).to_have_text("申請者に電話で確認し、生年月日を訂正")
+    expect(hand.locator("[data-field=change]")).to_have_text(
+        "児童1 生年月日: 2019-02-30 → 2019-02-28"
+    )
+    attempts = page.get_by_test_id("attempts").locator("tbody tr")
+    expect(attempts.last).to_contain_text(rows(db)[BAD_DATE].receipt_no or "no receipt")
+
 
 def test_a_correction_the_rules_refuse_is_explained_and_nothing_is_stored(
     url: str, installation: Settings, db: Database, console_page: Any, secrets: set[str]

@@ -206,10 +206,10 @@ def test_cli_add_list_pause_run_now_remove(db_url: str, db: Database) -> None:
     assert listed.exit_code == 0, listed.output
     lines = listed.output.splitlines()
     assert lines[0].split("\t") == [
-        "evening", "30 17 * * *", "手続 全手続", "一時停止中", "閉庁日も実行  今すぐ実行を依頼済み",
+        "evening", "毎日 17:30（30 17 * * *）", "手続 全手続", "一時停止中", "閉庁日も実行  今すぐ実行を依頼済み",
     ]  # fmt: skip
     fields = lines[1].split("\t")
-    assert fields[:3] == [f"run:{PROCEDURE}", WEEKDAYS_8AM, f"手続 {PROCEDURE}"]
+    assert fields[:3] == [f"run:{PROCEDURE}", f"平日 8:00（{WEEKDAYS_8AM}）", f"手続 {PROCEDURE}"]
     assert fields[3].startswith("次回 ") and fields[3].endswith("）08:00:00 JST")
     assert fields[4] == "閉庁日は休み"
 

@@ -158,7 +158,7 @@ def schedule_list(ctx: click.Context) -> None:
         pending = "  今すぐ実行を依頼済み" if s.run_now_pending else ""
         skipped = f"\tその前は休み: {s.skipped_first}" if s.skipped_first else ""
         click.echo(
-            f"{s.id}\t{s.cron}\t手続 {s.procedure or '全手続'}\t{state}\t{days}{pending}{skipped}"
+            f"{s.id}\t{_when(s.cron)}\t手続 {s.procedure or '全手続'}\t{state}\t{days}{pending}{skipped}"
         )
         if s.last_fire is not None:
             f = s.last_fire
@@ -167,6 +167,14 @@ def schedule_list(ctx: click.Context) -> None:
             reason = f"  {f.reason}" if f.reason else ""
             label = FIRE_LABELS.get(f.outcome, f.outcome)
             click.echo(f"\t前回 {_jst(f.slot)}{kind} {label}{reason}{run}")
+
+
+def _when(cron: str) -> str:
+    """``平日 18:00（0 18 * * mon-fri）``: the words staff use, the cron IT reads."""
+    from bots.scheduling.words import describe
+
+    words = describe(cron)
+    return cron if words == cron else f"{words}（{cron}）"
 
 
 @schedule.command("pause")
