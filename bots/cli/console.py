@@ -90,9 +90,19 @@ def _password(prompt: str, from_stdin: bool) -> str:
     is_flag=True,
     help="パスワードを標準入力の 1 行から読む / Read the password from one line of stdin.",
 )
+@click.option(
+    "--temporary",
+    is_flag=True,
+    help="仮のパスワード（初回ログインで変更させる）/ Temporary: to be changed at the first sign-in.",
+)
 @click.pass_context
 def user_add(
-    ctx: click.Context, name: str, role: str, display_name: str | None, password_stdin: bool
+    ctx: click.Context,
+    name: str,
+    role: str,
+    display_name: str | None,
+    password_stdin: bool,
+    temporary: bool,
 ) -> None:
     """アカウントを作成 / Add an account (asks for its password twice).
 
@@ -112,7 +122,8 @@ def user_add(
             password,
             display_name=display_name,
             by=_who(),
-        )  # fmt: skip
+            temporary=temporary,
+        )
     )
     click.echo(f"{made.name}（{made.role.label}）を作成しました")
 
@@ -139,8 +150,13 @@ def user_list(ctx: click.Context) -> None:
 @click.option(
     "--password-stdin", is_flag=True, help="標準入力の 1 行から / From one line of stdin."
 )
+@click.option(
+    "--temporary",
+    is_flag=True,
+    help="仮のパスワード（初回ログインで変更させる）/ Temporary: to be changed at the first sign-in.",
+)
 @click.pass_context
-def user_password(ctx: click.Context, name: str, password_stdin: bool) -> None:
+def user_password(ctx: click.Context, name: str, password_stdin: bool, temporary: bool) -> None:
     """パスワードを設定し直す（ロックも解除）/ Set a new password (also unlocks).
 
     NAME: ユーザー名 / account name.
@@ -152,8 +168,13 @@ def user_password(ctx: click.Context, name: str, password_stdin: bool) -> None:
     password = _password("新しいパスワード / New password", password_stdin)
     _operator(
         lambda: set_password(
-            Database(settings.db_url), settings.audit_dir, name, password, by=_who()
-        )
+            Database(settings.db_url),
+            settings.audit_dir,
+            name,
+            password,
+            by=_who(),
+            temporary=temporary,
+        )  # fmt: skip
     )
     click.echo(f"{name} のパスワードを変更しました（ログイン中のセッションは終了しました）")
 

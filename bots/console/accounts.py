@@ -83,6 +83,9 @@ class User:
     name: str
     display_name: str
     role: Role
+    #: the password was set by someone else (an administrator): the person must choose
+    #: their own before anything else
+    must_change: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ class Account:
 
 
 def _user(row: ConsoleUserRow) -> User:
-    return User(row.name, row.display_name or row.name, Role(row.role))
+    return User(row.name, row.display_name or row.name, Role(row.role), bool(row.must_change))
 
 
 def _audit(
@@ -140,8 +143,10 @@ def add_user(
     *,
     display_name: str | None = None,
     by: str,
+    temporary: bool = False,
 ) -> User:
-    """A new account; its name is kept for ever (the audit trail names it)."""
+    """A new account; its name is kept for ever (the audit trail names it). A
+    ``temporary`` password (one the administrator gives out) must be changed at sign-in."""
     if not NAME_PATTERN.match(name):
         raise AccountError(
             f"ユーザー名 '{name}' は使えません: 英数字と . _ - の 2〜64 文字で、英数字で始めてください"
@@ -162,6 +167,7 @@ def add_user(
             created_at=now,
             created_by=by,
             password_changed_at=now,
+            must_change=temporary,
         )
         s.add(row)
         s.flush()
@@ -188,8 +194,10 @@ def set_password(
     by: str,
     current: str | None = None,
     keep_token: str | None = None,
+    temporary: bool = False,
 ) -> None:
     """A new password (``current`` is checked when people change their own); unlocks.
+    A ``temporary`` one (set by an administrator) must be changed at the next sign-in.
 
     Every other session of the account ends; ``keep_token`` (the changer's own browser)
     stays signed in.
@@ -199,8 +207,11 @@ def set_password(
         row = _get(s, name)
         if current is not None and not _verify(row.password_hash, current):
             raise AccountError("現在のパスワードが違います")
+        if current is not None and _verify(row.password_hash, password):
+            raise AccountError("新しいパスワードは、いまのパスワードと違うものにしてください")
         row.password_hash = _HASHER.hash(password)
         row.password_changed_at = utcnow()
+        row.must_change = temporary
         row.failed_logins, row.locked_until = 0, None
         _end_sessions(s, name, "password", keep=keep_token)
         _audit(

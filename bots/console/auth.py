@@ -67,6 +67,11 @@ def guard() -> BaseResponse | tuple[Response, int] | tuple[str, int] | None:
         target = request.full_path.rstrip("?") if request.method in READING else None
         return redirect(url_for("auth.login", next=target))
     g.user = state.user
+    if state.user.must_change and endpoint not in ("auth.password", "auth.logout"):
+        failed(
+            "管理者が設定した仮のパスワードです。使い始める前に、自分のパスワードに変更してください"
+        )
+        return redirect(url_for("auth.password"))
     view = current_app.view_functions[endpoint]
     name: str | None = getattr(view, "_renkei_action", None)
     if request.method in READING and not getattr(view, "_renkei_also_get", False):

@@ -288,6 +288,8 @@ class ConsoleUserRow(Base):
     created_by: Mapped[str | None] = mapped_column(String(120))
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # set by an administrator (a temporary password): to be changed at the next sign-in
+    must_change: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class ConsoleSessionRow(Base):

@@ -44,7 +44,7 @@ def add() -> Response:
         made = accounts.add_user(
             inst.db, inst.audit_dir, (form.get("name") or "").strip(), form.get("role") or "",
             form.get("password") or "", display_name=(form.get("display_name") or "").strip(),
-            by=who(),
+            by=who(), temporary=True,
         )  # fmt: skip
     except RenkeiError as exc:
         return _back(error=str(exc))
@@ -57,7 +57,12 @@ def password(name: str) -> Response:
     inst = installation()
     try:
         accounts.set_password(
-            inst.db, inst.audit_dir, name, request.form.get("password") or "", by=who()
+            inst.db,
+            inst.audit_dir,
+            name,
+            request.form.get("password") or "",
+            by=who(),
+            temporary=True,
         )
     except RenkeiError as exc:
         return _back(error=str(exc))
