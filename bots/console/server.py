@@ -7,8 +7,10 @@ LAN; then put it behind the municipality's HTTPS reverse proxy and pass
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 
+from loguru import logger
 from waitress.server import create_server
 
 from bots.config import Settings
@@ -20,6 +22,12 @@ def serve(
     settings: Settings, host: str, port: int, *, secure_cookies: bool = False, threads: int = 8
 ) -> None:
     """Serve until interrupted; prints the address (with the port chosen when ``port`` is 0)."""
+    if not _loopback(host) and not secure_cookies:
+        logger.warning(
+            "コンソールを {} で公開します。庁内 LAN では HTTPS のリバースプロキシの背後に置き、"
+            "--secure-cookies を付けてください（docs/console.md）",
+            host,
+        )
     app = create_app(settings, LoginPolicy.from_environment(), secure_cookies=secure_cookies)
     server = create_server(app, host=host, port=port, threads=threads, ident="renkei")
     shown = f"[{host}]" if ":" in host else host
@@ -35,3 +43,12 @@ def serve(
     finally:
         server.close()
         sys.stdout.flush()
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

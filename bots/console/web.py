@@ -9,6 +9,7 @@ own ``ValueError`` becomes a message on the page, never a traceback.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -43,12 +44,33 @@ class Installation:
     def audit_dir(self) -> Path:
         return self.settings.audit_dir
 
+    _loaded: tuple[tuple[Any, ...], Any] | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
     def recipes(self) -> tuple[dict[str, Recipe], dict[Path, RecipeError]]:
-        """Every recipe that loads now, and each broken file's error (read per request:
-        IT may have just edited a file)."""
+        """Every recipe that loads now, and each broken file's error.
+
+        Loaded again whenever a file under recipes/ or selectors/ changed (IT may have just
+        edited one), else the last load: a page must not parse every YAML file.
+        """
         from bots.service import load_recipes_each
 
-        return load_recipes_each(self.settings)
+        stamp = self._stamp()
+        with self._lock:
+            if self._loaded is None or self._loaded[0] != stamp:
+                self._loaded = (stamp, load_recipes_each(self.settings))
+            loaded: tuple[dict[str, Recipe], dict[Path, RecipeError]] = self._loaded[1]
+            return loaded
+
+    def _stamp(self) -> tuple[Any, ...]:
+        """Name, size and modification time of every file the recipes are loaded from."""
+        found = []
+        for folder in (self.settings.recipes_dir, self.settings.selectors_dir):
+            for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+                if path.is_file():
+                    info = path.stat()
+                    found.append((str(path), info.st_size, info.st_mtime_ns))
+        return tuple(found)
 
     def titles(self) -> dict[str, str]:
         recipes, _ = self.recipes()
