@@ -347,3 +347,28 @@ def test_times_staff_read_are_japan_time_on_a_utc_host(
     assert "キューに残っている申請: 要確認 1 件" in ran.stdout  # this run took none of it
     report = next(settings.out_root.glob("*/report.html")).read_text(encoding="utf-8")
     assert report_times(report) and all(before <= t <= after for t in report_times(report))
+
+
+def test_runners_upgrading_one_old_database_at_once_all_start(tmp_path: Path) -> None:
+    """After an upgrade, several runners (or the console and a runner) may open an older
+    SQLite database at the same moment: each adds the new nullable columns it misses, and
+    the ones that lose the race must look again, not stop with 'duplicate column name'."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    path = tmp_path / "old.db"
+    Database(f"sqlite:///{path}").dispose()
+    code = f"from bots.queue.db import Database; Database('sqlite:///{path}').dispose()"
+    for _ in range(8):  # the race is lost about once in ten rounds without the retry
+        with sqlite3.connect(path) as old:  # the table as an older renkei made it
+            old.execute("ALTER TABLE console_users DROP COLUMN must_change")
+        starting = [
+            subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+            for _ in range(4)
+        ]
+        errors = [p.communicate(timeout=60)[1] for p in starting]
+        assert [p.returncode for p in starting] == [0, 0, 0, 0], errors
+        with sqlite3.connect(path) as upgraded:
+            columns = {row[1] for row in upgraded.execute("PRAGMA table_info(console_users)")}
+        assert "must_change" in columns

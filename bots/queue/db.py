@@ -186,8 +186,9 @@ class Database:
         """Create missing tables; safe when several processes start on a new database.
 
         PostgreSQL serialises the creators with an advisory lock. SQLite has none: a
-        process that lost the race sees ``table … already exists`` and looks again, when
-        the winner's tables are committed and nothing is left to create.
+        process that lost the race sees ``table … already exists`` (or, upgrading an older
+        database, ``duplicate column name``) and looks again, when the winner's tables and
+        columns are committed and nothing is left to create.
         """
         for last in (False, True):
             try:
@@ -200,7 +201,8 @@ class Database:
                     _add_new_columns(conn)
                 return
             except OperationalError as exc:
-                if last or "already exists" not in str(exc):
+                lost_race = "already exists" in str(exc) or "duplicate column" in str(exc)
+                if last or not lost_race:
                     raise
 
     @contextmanager
