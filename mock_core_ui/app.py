@@ -17,6 +17,7 @@ from .services import STORE_KEY
 from .store import Store
 from .validation import ACCOUNT_TYPES, COHABITATIONS, MAX_CHILDREN, RELATIONS
 from .wareki import ERA_NAMES, to_wareki
+from .yobou import mount as mount_yobou
 
 ERROR_TEXT = {
     400: "不正なリクエストです。",
@@ -76,6 +77,8 @@ def create_app(
         app.register_blueprint(testing_api.bp)
     if admin or testing:
         app.register_blueprint(faults_admin.bp)
+    # 健康管理システム（予防接種）: another vendor's app of its own at /yobou (no log-in)
+    mount_yobou(app)
 
     @app.route("/healthz")
     def healthz() -> Response:

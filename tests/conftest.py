@@ -73,12 +73,12 @@ class Core:
         return json.loads(text) if text else None
 
     def records(self, subsystem: str = "") -> list[dict[str, Any]]:
-        """Registered records of a subsystem ('' = 子育て, 'kaigo', 'boshi')."""
+        """Registered records of a subsystem ('' = 子育て, 'kaigo', 'boshi', 'yobou')."""
         prefix = f"/{subsystem}" if subsystem else ""
         return list(self._call(f"{prefix}/_testing/records"))
 
     def reset(self) -> None:
-        for prefix in ("", "/kaigo", "/boshi"):
+        for prefix in ("", "/kaigo", "/boshi", "/yobou"):
             self._call(f"{prefix}/_testing/reset", "POST", {})
         self._call("/_admin/faults/reset", "POST", {})
 
