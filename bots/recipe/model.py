@@ -10,8 +10,11 @@ Recipe file::
     procedure: jidou_teate_nintei
     title: 児童手当 認定請求
     selectors: kosodate                     # selectors/kosodate.yaml
+    codes:                                  # the core system's code lists, code → label
+      sex: {"1": 男性, "2": 女性}
     fields:                                 # application data → screen-ready values
       kana: {from: applicant.kana, transforms: [katakana_zenkaku], label: 請求者フリガナ}
+      sex: {from: applicant.sex, transforms: [{code: sex}]}   # "2" → 女性 ({code_of: sex}: back)
       children:                             # a repeated group
         each: children
         label: 児童
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -34,6 +38,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     ValidationError,
     model_validator,
@@ -54,12 +59,63 @@ from bots.schema import (
     walk_items,
 )
 from bots.steps import ParseContext, Step, parse_steps
+from bots.transforms.choices import CodeList
 
 #: The municipality's 外字 list, beside the recipes (one character or more per line).
 GAIJI_FILE = "gaiji.txt"
 
 #: Values the engine provides for every application, besides the recipe's own fields.
 BUILTIN_NAMES = {"application_id", "atena_no", "procedure", "received_at"}
+
+
+class CodeRef(BaseModel):
+    """A code list lookup among a field's transforms: ``{code: sex}`` turns a code into its
+    label (``"2"`` → 女性), ``{code_of: sex}`` a label into its code (女性 → ``"2"``).
+
+    The loader binds it to the recipe's own list (:meth:`bind`); it is then called like a
+    registered transform.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str | None = None
+    code_of: str | None = None
+    _lookup: Callable[[object], str] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _one_list(self) -> CodeRef:
+        if (self.code is None) == (self.code_of is None):
+            raise ValueError("give exactly one of 'code' or 'code_of'")
+        return self
+
+    @property
+    def key(self) -> str:
+        return "code" if self.code is not None else "code_of"
+
+    @property
+    def list_name(self) -> str:
+        return str(self.code if self.code is not None else self.code_of)
+
+    def bind(self, codes: CodeList) -> None:
+        self._lookup = codes.label if self.code is not None else codes.code
+
+    def __call__(self, value: object) -> str:
+        if self._lookup is None:  # a programming error: only the loader makes these
+            raise RuntimeError(f"code list '{self.list_name}' was not bound")
+        return self._lookup(value)
+
+
+def _transform_kind(value: Any) -> str:
+    """A mapping among the transforms is a code list lookup; anything else a name."""
+    return "code_list" if isinstance(value, dict) else "transform_name"
+
+
+TransformRef = Annotated[
+    Annotated[str, Tag("transform_name")] | Annotated[CodeRef, Tag("code_list")],
+    Discriminator(_transform_kind),
+]
+#: pydantic's names of union branches: not part of the path an author wrote.
+_BRANCH_TAGS = ("field", "group", "transform_name", "code_list")
 
 
 class FieldSpec(BaseModel):
@@ -69,7 +125,7 @@ class FieldSpec(BaseModel):
 
     source: str | None = Field(default=None, alias="from")
     value: str | None = None  # a template over built-ins, e.g. "[renkei:{application_id}]"
-    transforms: list[str] = []
+    transforms: list[TransformRef] = []
     label: str | None = None
     required: bool = True
     when: str | None = None  # computed only when this data path is present
@@ -122,6 +178,7 @@ class RecipeSpec(BaseModel):
     title: str
     selectors: str
     receipt: ReceiptSpec | None = None
+    codes: dict[str, dict[str, str]] = {}
     application: ApplicationSpec
     fields: dict[str, FieldOrGroup]
     already_keyed: list[Any]
@@ -188,7 +245,7 @@ def _locate(doc: Any, loc: tuple[int | str, ...]) -> tuple[SourcePos | None, str
             and isinstance(part, str)
             and part[:1].isalpha()
             and "[" not in part
-            and part not in ("field", "group")
+            and part not in _BRANCH_TAGS
         ):
             path.append(part)  # a missing key: name it, keep the mapping's position
     return best, ".".join(path)
@@ -198,12 +255,43 @@ def _shown(path: Path, root: Path | None) -> str:
     return str(path.relative_to(root)) if root and path.is_relative_to(root) else str(path)
 
 
-def _check_transforms(spec: FieldSpec, where: SourcePos | None) -> None:
-    for name in spec.transforms:
-        try:
-            transforms.get(name)
-        except KeyError as exc:
-            raise RecipeError(str(exc.args[0]), where) from None
+def _check_transforms(
+    spec: FieldSpec, node: Any, where: SourcePos | None, codes: dict[str, CodeList]
+) -> None:
+    """Every transform is registered, every code list declared; bind the lookups."""
+    items = node.get("transforms") if isinstance(node, LocDict) else None
+    for index, ref in enumerate(spec.transforms):
+        if isinstance(ref, str):
+            try:
+                transforms.get(ref)
+            except KeyError as exc:
+                raise RecipeError(str(exc.args[0]), where) from None
+            continue
+        item = items[index] if isinstance(items, LocList) and index < len(items) else None
+        at = item.pos_of(ref.key) if isinstance(item, LocDict) else where
+        table = codes.get(ref.list_name)
+        if table is None:
+            close = difflib.get_close_matches(ref.list_name, sorted(codes), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else " (declare it under 'codes:')"
+            raise RecipeError(f"unknown code list '{ref.list_name}'{hint}", at)
+        twice = table.duplicate_labels()
+        if ref.code_of is not None and twice:
+            raise RecipeError(
+                f"code list '{ref.list_name}' gives '{twice[0]}' to more than one code: "
+                "'code_of' could not choose",
+                at,
+            )
+        ref.bind(table)
+
+
+def _code_lists(spec: RecipeSpec, doc: LocDict) -> dict[str, CodeList]:
+    """The recipe's ``codes:``, each a non-empty mapping of code → label."""
+    lists: dict[str, CodeList] = {}
+    for name, codes in spec.codes.items():
+        if not codes:
+            raise RecipeError(f"code list '{name}' is empty", doc["codes"].pos_of(name))
+        lists[name] = CodeList(name, dict(codes))
+    return lists
 
 
 def _check_source(
@@ -219,7 +307,7 @@ def _check_source(
 
 
 def _check_fields(
-    spec: RecipeSpec, schema: Schema, fields_node: LocDict
+    spec: RecipeSpec, schema: Schema, fields_node: LocDict, codes: dict[str, CodeList]
 ) -> tuple[dict[str, FieldSpec], dict[str, GroupSpec]]:
     fields: dict[str, FieldSpec] = {}
     groups: dict[str, GroupSpec] = {}
@@ -238,11 +326,11 @@ def _check_fields(
             entry = listed.each.items or {}
             for sub_name, sub in item.fields.items():
                 sub_where = group_node["fields"].pos_of(sub_name)
-                _check_transforms(sub, sub_where)
+                _check_transforms(sub, group_node["fields"].get(sub_name), sub_where, codes)
                 _check_source(entry, sub, group_node["fields"].get(sub_name), sub_where)
             groups[name] = item
         else:
-            _check_transforms(item, where)
+            _check_transforms(item, fields_node.get(name), where, codes)
             _check_source(schema.items, item, fields_node.get(name), where)
             fields[name] = item
     return fields, groups
@@ -273,7 +361,7 @@ def load_recipe(
             re.compile(spec.receipt.pattern)
         except re.error as exc:
             raise RecipeError(f"bad pattern: {exc}", doc["receipt"].pos_of("pattern")) from None
-    fields, groups = _check_fields(spec, schema, doc["fields"])
+    fields, groups = _check_fields(spec, schema, doc["fields"], _code_lists(spec, doc))
 
     ctx = ParseContext(
         selectors,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bots.errors import RecipeError, ScreenChanged
+from bots.recipe.conditions import Condition, parse_condition
 from bots.recipe.selectors import Element, Screen
 from bots.recipe.yamlpos import LocDict, pos_of
 from bots.steps.registry import ParseContext, Runtime, Step, check_keys, parse_steps, register
@@ -15,10 +16,16 @@ from bots.steps.util import as_mapping
 @register
 @dataclass
 class If(Step):
-    """``if: field`` with ``then:`` / ``else:`` — branch on whether a value is present."""
+    """``if: condition`` with ``then:`` / ``else:`` — branch on the values in scope.
+
+    The condition is a value's name (present: not empty) or a mapping of
+    :mod:`bots.recipe.conditions` (``{field: sex, equals: "2"}``, ``in``, ``present``,
+    ``greater_than``, ``less_than``, ``all``, ``any``, ``not``), parsed here at load time.
+    The audit line says which branch was taken and why.
+    """
 
     name = "if"
-    field: str
+    condition: Condition
     then: list[Step]
     otherwise: list[Step]
 
@@ -27,16 +34,18 @@ class If(Step):
         check_keys(node, {cls.name, "then", "else"})
         if "then" not in node:
             raise RecipeError("'if' needs 'then'", node.pos_of(cls.name))
+        condition = parse_condition(arg, node.pos_of(cls.name), ctx.path, frozenset(ctx.groups))
         then = parse_steps(node["then"], ctx, node.pos_of("then"))
         otherwise = parse_steps(node["else"], ctx, node.pos_of("else")) if "else" in node else []
-        return cls(ctx.name(arg, node.pos), then, otherwise)
+        return cls(condition, then, otherwise)
 
     def children(self) -> list[Step]:
         return [*self.then, *self.otherwise]
 
     def run(self, rt: Runtime) -> None:
-        chosen = self.then if rt.scope.get(self.field) else self.otherwise
-        rt.record(self, detail=f"{self.field}: {'then' if chosen is self.then else 'else'}")
+        verdict = self.condition.evaluate(rt.scope)
+        chosen = self.then if verdict.result else self.otherwise
+        rt.record(self, detail=f"{'then' if verdict.result else 'else'}（{verdict}）")
         for step in chosen:
             step.run(rt)
 

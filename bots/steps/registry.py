@@ -58,14 +58,24 @@ class ParseContext:
             raise RecipeError("expected a text value", pos_of(value, where))
         tpl = Template(str(value))
         for name in tpl.names:
-            root, _, rest = name.partition(".")
-            if root not in self.names:
-                close = difflib.get_close_matches(root, sorted(self.names), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                raise RecipeError(f"unknown value '{{{name}}}'{hint}", pos_of(value, where))
-            if rest and root in self.groups and rest not in self.groups[root]:
-                raise RecipeError(f"'{root}' has no field '{rest}'", pos_of(value, where))
+            self._check_path(name, f"{{{name}}}", pos_of(value, where))
         return tpl
+
+    def path(self, value: Any, where: SourcePos | None) -> str:
+        """A value in scope by name, ``child.name`` inside ``for_each`` (conditions)."""
+        if not isinstance(value, str) or not value:
+            raise RecipeError("expected the name of a value", pos_of(value, where))
+        self._check_path(str(value), str(value), pos_of(value, where))
+        return str(value)
+
+    def _check_path(self, name: str, shown: str, where: SourcePos | None) -> None:
+        root, _, rest = name.partition(".")
+        if root not in self.names:
+            close = difflib.get_close_matches(root, sorted(self.names), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise RecipeError(f"unknown value '{shown}'{hint}", where)
+        if rest and root in self.groups and rest not in self.groups[root]:
+            raise RecipeError(f"'{root}' has no field '{rest}'", where)
 
     def name(self, value: Any, where: SourcePos | None) -> str:
         if str(value) not in self.names:

@@ -40,6 +40,10 @@ class VerifyIdentity(Step):
     such, with both forms (:mod:`bots.steps.matching`); ``allow: [spacing]`` on a check
     accepts that documented difference for that item. Without ``rows`` the checks read
     single elements.
+
+    ``subject:`` is what the core system calls the person it shows (被保険者, 申請者;
+    default 住民) and ``searched_by:`` the number the search used (default 宛名番号): every
+    message of the step uses these words, so a clerk of another system reads their own.
     """
 
     name = "verify_identity"
@@ -47,12 +51,15 @@ class VerifyIdentity(Step):
     checks: list[tuple[Element, Template]]
     labels: dict[str, str]  # element name → what staff call the item
     allowed: dict[str, frozenset[str]]  # element name → differences the recipe accepts
+    subject: str = "住民"
+    searched_by: str = "宛名番号"
 
     @classmethod
     def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
         check_keys(node, {cls.name})
         spec = as_mapping(arg, node, cls.name)
-        check_keys(spec, {"rows", "checks"})
+        check_keys(spec, {"rows", "checks", "subject", "searched_by"})
+        words = {key: cls._word(spec, key) for key in ("subject", "searched_by") if key in spec}
         rows = ctx.element(spec["rows"], spec.pos) if "rows" in spec else None
         checks_node = as_mapping(spec.get("checks"), spec, "checks")
         checks, labels, allowed = [], {}, {}
@@ -70,7 +77,16 @@ class VerifyIdentity(Step):
                 raise RecipeError(
                     f"'{element.qualified}' is not a column of '{rows.qualified}'", element.pos
                 )
-        return cls(rows, checks, labels, allowed)
+        return cls(rows, checks, labels, allowed, **words)
+
+    @staticmethod
+    def _word(spec: LocDict, key: str) -> str:
+        value = spec[key]
+        if not isinstance(value, str) or not value.strip() or "{" in value:
+            raise RecipeError(
+                f"'{key}' is a word for the messages, e.g. 被保険者", spec.pos_of(key)
+            )
+        return value.strip()
 
     @staticmethod
     def _allow(value: LocDict) -> frozenset[str]:
@@ -91,12 +107,13 @@ class VerifyIdentity(Step):
             if not found:
                 said = "／".join(rt.driver.take_alerts())
                 raise IdentityMismatch(
-                    "基幹システムに該当する住民が見つかりません（宛名番号を確認してください）",
+                    f"基幹システムに該当する{self.subject}が見つかりません"
+                    f"（{self.searched_by}を確認してください）",
                     said or None,
                 )
             if len(found) > 1:
                 raise IdentityMismatch(
-                    f"基幹システムで住民が{len(found)}件該当し、一人に特定できません"
+                    f"基幹システムで{self.subject}が{len(found)}件該当し、一人に特定できません"
                 )
             shown = found[0]
         else:
@@ -112,7 +129,7 @@ class VerifyIdentity(Step):
             kinds = differences(on_screen, expected)
             if kinds is None:
                 raise IdentityMismatch(
-                    f"基幹システムの住民と申請者が一致しません（{label}: "
+                    f"基幹システムの{self.subject}と申請者が一致しません（{label}: "
                     f"画面「{on_screen}」、申請「{expected}」）"
                 )
             if kinds and not set(kinds) <= self.allowed.get(element.name, frozenset()):

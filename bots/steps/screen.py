@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from bots.errors import RecipeError, ScreenChanged
+from bots.errors import BusinessError, RecipeError, ScreenChanged
+from bots.masking import VALUE_MASK
 from bots.recipe.selectors import Element, Screen
 from bots.recipe.template import Template
 from bots.recipe.yamlpos import LocDict, pos_of
@@ -220,28 +222,55 @@ class Read(Step):
             rt.record(self, element=element, value=text)
 
 
+#: What a mismatch of ``expect`` means: the default, the screen is not what the recipe
+#: assumes (stop the subsystem); or this application needs a person (要確認).
+EXPECT_OTHERWISE = ("stop", "review")
+
+
 @register
 @dataclass
 class Expect(Step):
-    """``expect: {screen.element: "{value}"}`` — read values back; a difference stops the run.
+    """``expect: {screen.element: "{value}"}`` — read values back and compare.
 
-    For values the screen fills by itself (a lookup pop-up's choice): if what shows is not
-    what the recipe chose, the screen does not behave as the recipe assumes.
+    By default a difference stops the subsystem: for values the screen fills by itself (a
+    lookup pop-up's choice), if what shows is not what the recipe chose, the screen does not
+    behave as the recipe assumes. With ``otherwise: review`` beside it, a difference is a
+    fact about this one application (the core system shows 資格喪失 for this person): it
+    goes to 要確認 with ``message:`` (or a default) and the run goes on with the next.
+    A value may be ``{equals: "{value}", label: 資格状態}`` to name the item for the clerk.
     """
 
     name = "expect"
     pairs: list[tuple[Element, Template]]
+    labels: dict[str, str] = field(default_factory=dict)
+    otherwise: str = "stop"
+    message: str | None = None
 
     @classmethod
     def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
-        check_keys(node, {cls.name})
+        check_keys(node, {cls.name, "otherwise", "message"})
         spec = as_mapping(arg, node, cls.name)
-        return cls(
-            [
-                (ctx.element(k, spec.pos_of(k)), ctx.template(v, spec.pos_of(k)))
-                for k, v in spec.items()
-            ]
-        )
+        otherwise = str(node.get("otherwise", "stop"))
+        if otherwise not in EXPECT_OTHERWISE:
+            close = difflib.get_close_matches(otherwise, EXPECT_OTHERWISE, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise RecipeError(
+                f"'otherwise' is stop or review, not '{otherwise}'{hint}", node.pos_of("otherwise")
+            )
+        message = node.get("message")
+        if message is not None and (otherwise != "review" or not isinstance(message, str)):
+            raise RecipeError(
+                "'message' is the clerk's text of 'otherwise: review'", node.pos_of("message")
+            )
+        pairs, labels = [], {}
+        for key, value in spec.items():
+            element = ctx.element(key, spec.pos_of(key))
+            if isinstance(value, LocDict):
+                check_keys(value, {"equals", "label"})
+                labels[element.name] = str(value.get("label") or element.name)
+                value = value.get("equals")
+            pairs.append((element, ctx.template(value, spec.pos_of(key))))
+        return cls(pairs, labels, otherwise, message)
 
     def run(self, rt: Runtime) -> None:
         for element, template in self.pairs:
@@ -249,7 +278,23 @@ class Expect(Step):
             expected = template.render(rt.scope)
             shown = rt.driver.read_text(bound)
             if compare_key(shown) != compare_key(expected):
-                raise ScreenChanged(
-                    bound.screen, bound.name, f"画面の値「{shown}」が想定「{expected}」と異なります"
-                )
+                self._differs(rt, bound, shown, expected)
             rt.record(self, element=bound, value=shown)
+
+    def _differs(self, rt: Runtime, element: Element, shown: str, expected: str) -> None:
+        if self.otherwise == "stop":
+            raise ScreenChanged(
+                element.screen, element.name, f"画面の値「{shown}」が想定「{expected}」と異なります"
+            )
+        if element.sensitive:
+            shown = expected = VALUE_MASK
+        label = self.labels.get(element.name, element.name)
+        rt.record(
+            self,
+            element=element,
+            value=shown,
+            outcome="warning",
+            detail=f"{label}: 想定と異なる表示",
+        )
+        said = self.message or "基幹システムの画面表示が申請の内容と異なります"
+        raise BusinessError(f"{said}（{label}: 画面「{shown}」、想定「{expected}」）")

@@ -1,10 +1,15 @@
-"""Values for the core screens' select boxes (同別居, 続柄).
+"""Values for the core screens' select boxes (同別居, 続柄), and recipes' code lists.
 
 A select only takes one of its options; a value that is not an option would make the
 driver fail on the screen, after the browser has been used, so it is checked here first.
+The built-in choices below are for the mock's screens; a recipe declares its own system's
+code lists under ``codes:`` (:class:`CodeList`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from bots.transforms.errors import InvalidValue
 from bots.transforms.registry import register
@@ -84,3 +89,52 @@ def residence(value: object) -> str:
     if text not in RESIDENCES:
         raise InvalidValue(f"本人の居所は{'・'.join(RESIDENCES)}のいずれかです（{text}）")
     return text
+
+
+@dataclass(frozen=True)
+class CodeList:
+    """A recipe's code list (``codes:``): code → label, e.g. ``{"1": 男性, "2": 女性}``.
+
+    Code lists belong to a municipality's core system, not to renkei, so they are data in
+    the recipe. A value outside the list is never guessed: :meth:`label` and :meth:`code`
+    raise :class:`InvalidValue` naming the allowed codes, and the application goes to a
+    person before anything is typed.
+    """
+
+    name: str
+    codes: Mapping[str, str]
+
+    def label(self, value: object) -> str:
+        """The label of a code (the application holds ``2``, the screen shows 女性)."""
+        code = _code_text(value)
+        if code not in self.codes:
+            raise InvalidValue(
+                f"コード表「{self.name}」にないコードです（{code}）。{self._allowed()}"
+            )
+        return self.codes[code]
+
+    def code(self, value: object) -> str:
+        """The code of a label (the application holds 女性, the screen takes ``2``)."""
+        text = as_text(value).strip()
+        for code, label in self.codes.items():
+            if label == text:
+                return code
+        raise InvalidValue(f"コード表「{self.name}」にない値です（{text}）。{self._allowed()}")
+
+    def _allowed(self) -> str:
+        listed = "、".join(f"{code}（{label}）" for code, label in self.codes.items())
+        return f"使えるコード: {listed}"
+
+    def duplicate_labels(self) -> list[str]:
+        """Labels given to more than one code: a reverse lookup could not choose."""
+        seen: dict[str, int] = {}
+        for label in self.codes.values():
+            seen[label] = seen.get(label, 0) + 1
+        return [label for label, n in seen.items() if n > 1]
+
+
+def _code_text(value: object) -> str:
+    """A code as text: booleans as ``true``/``false`` (a form's flag), digits half-width."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return half_ascii(as_text(value)).strip()

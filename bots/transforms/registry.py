@@ -9,7 +9,7 @@ error suggests the nearest registered names.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 Transform = Callable[[Any], Any]
@@ -70,13 +70,14 @@ def check_names(names: Iterable[str]) -> None:
         get(name)
 
 
-def apply(names: list[str], value: Any) -> Any:
+def apply(names: Sequence[str | Transform], value: Any) -> Any:
     """Apply the named transforms left to right.
 
     All names are resolved before the first one runs, so a bad name never leaves a value
-    half transformed.
+    half transformed. An entry may also be a transform itself: a recipe's code list
+    lookup (``{code: sex}``), which the recipe loader has bound to the recipe's own list.
     """
-    funcs = [get(name) for name in names]
+    funcs = [get(name) if isinstance(name, str) else name for name in names]
     for func in funcs:
         value = func(value)
     return value
