@@ -5,6 +5,7 @@ the application (see :mod:`bots.engine.outcomes`):
 
 * :class:`RecipeError` — the recipe or selector file is wrong. Raised at load time, before
   any resident's record is touched; a run never starts with a broken recipe.
+  :class:`RecipeErrors` carries every problem of a file found in one pass.
 * :class:`ScreenChanged` (with :class:`SelectorNotFound`) — the core system's screen is not
   what the selectors describe (a vendor update). The bot must not type further: the run
   stops for that subsystem, and the application goes back to the queue untouched.
@@ -57,6 +58,37 @@ class RecipeError(RenkeiError):
         self.pos = pos
         self.message = scrub_text(message)
         super().__init__(f"{pos}: {message}" if pos else message)
+
+    @property
+    def problems(self) -> list[RecipeError]:
+        """Every problem this error reports: itself (see :class:`RecipeErrors`)."""
+        return [self]
+
+
+class RecipeErrors(RecipeError):
+    """Several problems of one file, found in one pass, so IT fixes them all at once.
+
+    It is a :class:`RecipeError` (``pos`` and ``message`` are the first problem's), so every
+    ``except RecipeError`` handles it; ``str()`` gives one ``file:line:column: message`` line
+    per problem, and ``problems`` lists them.
+    """
+
+    def __init__(self, problems: Sequence[RecipeError]) -> None:
+        if not problems:
+            raise ValueError("RecipeErrors needs at least one problem")
+        first = problems[0]
+        super().__init__(first.message, first.pos)
+        self._problems = list(problems)
+        self.args = ("\n".join(str(p) for p in self._problems),)
+
+    @property
+    def problems(self) -> list[RecipeError]:
+        return list(self._problems)
+
+    @staticmethod
+    def of(problems: Sequence[RecipeError]) -> RecipeError:
+        """One problem as itself, several as one :class:`RecipeErrors`."""
+        return problems[0] if len(problems) == 1 else RecipeErrors(problems)
 
 
 class ScreenChanged(RenkeiError):

@@ -295,8 +295,8 @@ SELECTOR_MISTAKES = [
     pytest.param(
         'result_kana: {css: "td.kana", within: result_rows}',
         'result_kana: {css: "td.kana", within: result_row}',
-        '{css: "td.kana", within: result_row}',
-        "'within: result_row' names no element of this screen",
+        "within: result_row}",
+        "'within: result_row' names no element of this screen (did you mean 'result_rows'?)",
         id="within-names-nothing",
     ),
     pytest.param(
@@ -309,7 +309,7 @@ SELECTOR_MISTAKES = [
     pytest.param(
         "password: password, submit: submit}",
         "password: password, submit: sumbit}",
-        "{screen: login",
+        "submit: sumbit",
         "unknown login element 'sumbit' (did you mean 'submit'?)",
         id="unknown-login-element",
     ),

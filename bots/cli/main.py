@@ -508,7 +508,8 @@ def recipe_check(ctx: click.Context) -> None:
     for r in recipes.values():
         click.echo(f"ok  {r.procedure}  {r.title}  ({r.path.name}, selectors {r.system})")
     for error in errors.values():
-        click.echo(f"NG  {error}", err=True)
+        for problem in error.problems:
+            click.echo(f"NG  {problem}", err=True)
     if errors:
         raise RecipeBroken(f"読み込めないレシピが {len(errors)} 件あります")
 
@@ -516,8 +517,9 @@ def recipe_check(ctx: click.Context) -> None:
 @recipe.command("docs")
 @click.pass_context
 def recipe_docs(ctx: click.Context) -> None:
-    """docs/recipe-application.md と docs/import.md をレシピから作り直す
-    / Regenerate docs/recipe-application.md and docs/import.md from the registries.
+    """docs/recipe-application.md・docs/recipe-reference.md・docs/import.md を作り直す
+    / Regenerate docs/recipe-application.md, docs/recipe-reference.md and docs/import.md
+    from the registries.
     """
     from bots.docs import write_docs
     from bots.service import load_recipes

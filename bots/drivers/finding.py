@@ -38,6 +38,7 @@ from bots.errors import (
     SessionExpired,
     TransientError,
 )
+from bots.recipe.selector_text import css_string
 from bots.recipe.selectors import Element, Screen, SelectorSet
 
 #: How long an action on an element's known first strategy may wait before the full search.
@@ -120,9 +121,10 @@ class ElementFinder:
         frame = page.frame(name=screen.frame)
         if frame is None:
             try:
-                page.locator(
-                    f"frame[name='{screen.frame}'], iframe[name='{screen.frame}']"
-                ).first.wait_for(state="attached", timeout=self.timeout_ms)
+                name = css_string(screen.frame)
+                page.locator(f"frame[name='{name}'], iframe[name='{name}']").first.wait_for(
+                    state="attached", timeout=self.timeout_ms
+                )
             except PlaywrightTimeout:
                 self._raise_not_found(element, [], page)
             frame = page.frame(name=screen.frame)

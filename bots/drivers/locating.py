@@ -3,7 +3,9 @@
 Kept apart from the driver because it is pure translation: a ``Strategy`` from the
 selector file and a scope (page, frame, pop-up page or table row) give a ``Locator``.
 The legacy strategies are XPath, because the only thing a table layout without ids or
-labels offers is the text of the neighbouring cell or of the column header.
+labels offers is the text of the neighbouring cell or of the column header. That text
+(perhaps an application's value, ``St. Luke's``) goes into the expression as an XPath
+literal, never pasted between quotes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Sequence
 
 from playwright.sync_api import Frame, Locator, Page
 
+from bots.recipe.selector_text import xpath_literal
 from bots.recipe.selectors import Strategy
 
 Scope = Page | Frame | Locator
@@ -25,7 +28,7 @@ _CONTROL = (
 
 def cell_xpath(text: str) -> str:
     """The cell to the right of the cell whose whole text is ``text``."""
-    return f'//{_CELL}[normalize-space(.)="{text}"]/following-sibling::{_CELL}[1]'
+    return f"//{_CELL}[normalize-space(.)={xpath_literal(text)}]/following-sibling::{_CELL}[1]"
 
 
 def column_xpath(header: str) -> str:
@@ -34,7 +37,7 @@ def column_xpath(header: str) -> str:
     The predicate on the header's existence matters: without it, a renamed header would
     make ``count(...)+1`` equal 1 and silently select the first column.
     """
-    header_cell = f'ancestor::table[1]//tr[1]/{_CELL}[normalize-space(.)="{header}"]'
+    header_cell = f"ancestor::table[1]//tr[1]/{_CELL}[normalize-space(.)={xpath_literal(header)}]"
     return f"./{_CELL}[{header_cell}][count({header_cell}/preceding-sibling::{_CELL})+1]"
 
 

@@ -26,34 +26,47 @@ A string is a CSS selector; a mapping lists strategies in order (``css``, ``labe
 ``role`` + ``name``, ``text``, ``placeholder``, ``xpath``; for legacy table layouts
 without ids or labels: ``cell`` — the form control in the cell right of the cell with
 this text, ``cell_text`` — that cell itself, ``column`` — inside a row, the cell under
-the header with this text) with the flags ``sensitive``
-(masked in screenshots, never logged) and ``within`` (a column inside each row of another
-element); a list gives one strategy per item.
+the header with this text); a list gives one strategy per item (a CSS string or such a
+mapping). ``name`` belongs to the ``role`` of its mapping and ``exact`` to the text-matching
+strategies of its mapping (label, role, text, placeholder); either is refused where it would
+mean nothing.
+
+Flags belong to the element, not to one strategy: ``sensitive`` (masked in screenshots,
+never logged), ``within: rows`` (a column inside each row of another element of the same
+screen), ``latest`` (several may show, like toasts: the newest counts), ``navigates`` (a
+button whose script loads a new page). In the list form a flag may be written in any item
+and holds for the whole element; ``within`` given twice must name the same element.
+``within`` and ``navigates`` mean nothing for a ``marker``, ``busy`` or an interrupt and
+are refused there.
+
+A screen ``url`` is a path under the core system's address (``/jidou/nintei``) or a full
+http(s) URL. ``login: none`` says the system has no log-in screen (an intranet terminal);
+leaving ``login`` out is refused, so a forgotten log-in is not mistaken for none.
+
+Values of an application put into a template (``{doctor_hospital}``) are escaped for the
+selector's language: see :mod:`bots.recipe.selector_text`.
+
+Loading validates the file's shape with pydantic (:mod:`bots.recipe.selector_schema`), then
+the names it refers to (``within``, the log-in's screen and elements), and reports every
+problem of the file at once, each as ``file:line:column: message``
+(:class:`~bots.errors.RecipeErrors`).
 """
 
 from __future__ import annotations
 
-import difflib
-import string
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bots.errors import RecipeError, SourcePos
-from bots.recipe.yamlpos import LocDict, LocList, load_located, pos_of
+from bots.errors import RecipeError, RecipeErrors, SourcePos
+from bots.recipe import selector_schema as schema
+from bots.recipe.selector_schema import STRATEGY_KINDS, did_you_mean, unknown
+from bots.recipe.selector_text import fill, placeholders, template_problem
+from bots.recipe.yamlpos import LocDict, load_located, pos_of
 
-STRATEGY_KINDS = (
-    "css",
-    "label",
-    "role",
-    "text",
-    "placeholder",
-    "xpath",
-    "cell",
-    "cell_text",
-    "column",
-)
-_FLAGS = ("sensitive", "within", "name", "exact", "latest", "navigates")
+#: ``login: none`` — a core system without a log-in screen.
+NO_LOGIN = "none"
 
 
 @dataclass(frozen=True)
@@ -71,10 +84,11 @@ class Strategy:
         return f"{self.kind}={self.value!r}"
 
     def bind(self, params: dict[str, Any]) -> Strategy:
+        """Fill placeholders with values escaped for this kind (see selector_text)."""
         return replace(
             self,
-            value=self.value.format_map(params),
-            name=self.name.format_map(params) if self.name else None,
+            value=fill(self.kind, self.value, params),
+            name=fill("name", self.name, params) if self.name else None,
         )
 
 
@@ -147,7 +161,7 @@ class SelectorSet:
     title: str
     path: Path
     screens: dict[str, Screen]
-    login: LoginSpec
+    login: LoginSpec | None  # None: ``login: none``, a system without a log-in screen
     busy: Element | None = None  # a spinner: wait until it is gone before looking
     interrupts: tuple[Interrupt, ...] = ()
     frames: tuple[str, ...] = ()  # frame names used by any screen
@@ -157,7 +171,7 @@ class SelectorSet:
         try:
             return self.screens[name]
         except KeyError:
-            raise KeyError(_unknown("screen", name, self.screens)) from None
+            raise KeyError(unknown("screen", name, self.screens)) from None
 
     def element(self, qualified: str) -> Element:
         """Look up ``screen.element``; KeyError with a did-you-mean on a miss."""
@@ -167,169 +181,250 @@ class SelectorSet:
             return screen.elements[name]
         except KeyError:
             raise KeyError(
-                _unknown(f"element of screen '{screen_name}'", name, screen.elements)
+                unknown(f"element of screen '{screen_name}'", name, screen.elements)
             ) from None
 
     def sensitive_elements(self, screen: str) -> list[Element]:
         return [e for e in self.screens[screen].elements.values() if e.sensitive]
 
 
-def _unknown(what: str, name: str, known: Any) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    return f"unknown {what} '{name}'{hint}"
-
-
 def _params(strategies: tuple[Strategy, ...]) -> tuple[str, ...]:
     names: list[str] = []
     for s in strategies:
         for text in (s.value, s.name or ""):
-            for _, fname, _, _ in string.Formatter().parse(text):
-                if fname and fname not in names:
-                    names.append(fname)
+            names += [n for n in placeholders(text) if n not in names]
     return tuple(names)
 
 
-def _strategy_from_mapping(node: LocDict, where: SourcePos) -> list[Strategy]:
-    out = []
-    for key, value in node.items():
-        if key in _FLAGS:
-            continue
-        if key not in STRATEGY_KINDS:
-            close = difflib.get_close_matches(key, STRATEGY_KINDS, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise RecipeError(f"unknown locator strategy '{key}'{hint}", node.pos_of(key))
-        if not isinstance(value, str) or not value:
-            raise RecipeError(f"'{key}' needs a text value", node.pos_of(key))
-        if key in ("cell", "cell_text", "column") and '"' in value:
-            raise RecipeError(f"'{key}' text cannot contain a double quote", node.pos_of(key))
-        name = node.get("name") if key == "role" else None
-        out.append(Strategy(key, str(value), str(name) if name else None, bool(node.get("exact"))))
-    if not out:
-        raise RecipeError("element has no locator strategy", where)
-    return out
+@dataclass
+class _Flags:
+    """The flags of one element, gathered from every item of its list form."""
+
+    sensitive: bool = False
+    latest: bool = False
+    navigates: bool = False
+    within: list[tuple[str, SourcePos | None]] = field(default_factory=list)
 
 
-def _parse_element(screen: str, name: str, node: Any, where: SourcePos) -> Element:
-    sensitive, within, latest, navigates = False, None, False, False
-    strategies: list[Strategy] = []
-    if isinstance(node, str):
-        strategies = [Strategy("css", str(node))]
-    elif isinstance(node, LocList):
-        for item in node:
-            if isinstance(item, str):
-                strategies.append(Strategy("css", str(item)))
-            elif isinstance(item, LocDict):
-                strategies += _strategy_from_mapping(item, item.pos)
-                sensitive = sensitive or bool(item.get("sensitive"))
-            else:
-                raise RecipeError("a strategy is a CSS string or a mapping", pos_of(node, where))
-    elif isinstance(node, LocDict):
-        strategies = _strategy_from_mapping(node, node.pos)
-        sensitive = bool(node.get("sensitive"))
-        within = str(node["within"]) if node.get("within") else None
-        latest = bool(node.get("latest"))
-        navigates = bool(node.get("navigates"))
-    else:
-        raise RecipeError("an element is a CSS string, a mapping or a list", where)
-    strats = tuple(strategies)
-    return Element(
-        screen,
-        name,
-        strats,
-        sensitive,
-        within,
-        latest,
-        navigates,
-        pos_of(node, where),
-        _params(strats),
-    )
+class _Loader:
+    """One pass over a selector file that keeps every problem it meets (see module doc)."""
+
+    def __init__(self) -> None:
+        self.problems: list[RecipeError] = []
+
+    def problem(self, message: str, pos: SourcePos | None) -> None:
+        self.problems.append(RecipeError(message, pos))
+
+    def validate(self, model: Any, node: Any, where: SourcePos | None, what: str, path: str) -> Any:
+        result, found = schema.validate(model, node, where, what, path)
+        self.problems += found
+        return result
+
+    def strategies(self, node: Any, item: Any, flags: _Flags) -> list[Strategy]:
+        """The strategies of one validated item, in the order the file writes them."""
+        if isinstance(item, str):
+            self.template("css", item, pos_of(node))
+            return [Strategy("css", item)]
+        out = []
+        for key in node:  # the YAML's order is the order of trying
+            if key in STRATEGY_KINDS:
+                value = getattr(item, key)
+                self.template(key, value, node.pos_of(key))
+                name = item.name if key == "role" else None
+                if name:
+                    self.template("name", name, node.pos_of("name"))
+                out.append(Strategy(key, value, name, item.exact))
+        flags.sensitive |= item.sensitive
+        flags.latest |= item.latest
+        flags.navigates |= item.navigates
+        if item.within:
+            flags.within.append((item.within, node.pos_of("within")))
+        return out
+
+    def template(self, kind: str, text: str, pos: SourcePos | None) -> None:
+        problem = template_problem(kind, text)
+        if problem:
+            self.problem(problem, pos)
+
+    def element(
+        self,
+        screen: str,
+        name: str,
+        node: Any,
+        where: SourcePos | None,
+        path: str,
+        siblings: Collection[str] | None = None,
+    ) -> Element | None:
+        """One element; ``siblings`` are the names ``within`` may use (None: not a
+        screen's element — a marker, busy or interrupt — where it means nothing)."""
+        spec = self.validate(schema.ELEMENT, node, where, "element key", path)
+        if spec is None:
+            return None
+        pairs = list(zip(node, spec, strict=True)) if isinstance(spec, list) else [(node, spec)]
+        flags = _Flags()
+        strategies: list[Strategy] = []
+        for item_node, item in pairs:
+            strategies += self.strategies(item_node, item, flags)
+            if siblings is None and not isinstance(item, str):
+                for flag in ("within", "navigates"):
+                    if getattr(item, flag):
+                        self.problem(
+                            f"'{flag}' means nothing for '{name}': only an element of a"
+                            " screen's 'elements' can have it",
+                            item_node.pos_of(flag),
+                        )
+        within = self.within(name, flags.within, siblings) if siblings is not None else None
+        strats = tuple(strategies)
+        try:
+            params = _params(strats)
+        except ValueError:
+            params = ()  # a malformed template: reported by template() already
+        return Element(
+            screen,
+            name,
+            strats,
+            flags.sensitive,
+            within,
+            flags.latest,
+            flags.navigates,
+            pos_of(node, where),
+            params,
+        )
+
+    def within(
+        self, name: str, given: list[tuple[str, SourcePos | None]], siblings: Collection[str]
+    ) -> str | None:
+        if not given:
+            return None
+        rows, pos = given[0]
+        for other, other_pos in given[1:]:
+            if other != rows:
+                self.problem(
+                    f"'within' is given twice with different elements ('{rows}', '{other}')",
+                    other_pos,
+                )
+        if rows == name:
+            self.problem(f"'within: {rows}' names the element itself", pos)
+        elif rows not in siblings:
+            hint = did_you_mean(rows, [s for s in siblings if s != name])
+            self.problem(f"'within: {rows}' names no element of this screen{hint}", pos)
+        return rows
+
+    def screen(self, sname: str, snode: Any, where: SourcePos | None) -> Screen | None:
+        path = f"screens.{sname}"
+        spec = self.validate(schema.ScreenModel, snode, where, "screen key", path)
+        if not isinstance(snode, LocDict):
+            return None
+        elements_node = snode.get("elements")
+        elements: dict[str, Element] = {}
+        if isinstance(elements_node, LocDict):
+            for ename, enode in elements_node.items():
+                el = self.element(
+                    sname,
+                    ename,
+                    enode,
+                    elements_node.pos_of(ename),
+                    f"{path}.elements.{ename}",
+                    siblings=list(elements_node),
+                )
+                if el is not None:
+                    elements[ename] = el
+        marker = None
+        if snode.get("marker") is not None:
+            marker = self.element(
+                sname, "marker", snode["marker"], snode.pos_of("marker"), f"{path}.marker"
+            )
+        if spec is None:
+            return None
+        return Screen(sname, spec.url, marker, elements, spec.frame, spec.window)
+
+    def login(self, doc: LocDict) -> LoginSpec | None:
+        """The log-in, checked against the screens and elements the file names."""
+        if "login" not in doc or doc["login"] == NO_LOGIN:
+            return None  # a missing 'login' is reported by the top level's validation
+        node = doc["login"]
+        if not isinstance(node, LocDict):
+            self.problem(
+                "'login' is a mapping {screen, user, password, submit},"
+                f" or '{NO_LOGIN}' for a system without a log-in screen",
+                doc.pos_of("login"),
+            )
+            return None
+        spec = self.validate(schema.LoginModel, node, doc.pos_of("login"), "login key", "login")
+        if spec is None:
+            return None
+        screens = _mapping(doc.get("screens"))
+        if spec.screen not in screens:
+            self.problem(unknown("screen", spec.screen, screens), node.pos_of("screen"))
+            return None
+        names = list(_mapping(_mapping(screens[spec.screen]).get("elements")))
+        for key in ("user", "password", "submit"):
+            value = getattr(spec, key)
+            if value not in names:
+                self.problem(unknown("login element", value, names), node.pos_of(key))
+        return LoginSpec(spec.screen, spec.user, spec.password, spec.submit)
+
+    def interrupts(self, node: Any) -> list[Interrupt]:
+        out = []
+        for iname, inode in _mapping(node).items():
+            where, path = node.pos_of(iname), f"interrupts.{iname}"
+            spec = self.validate(schema.InterruptModel, inode, where, "interrupt key", path)
+            if spec is None:
+                continue
+            detect = self.element(
+                "*", f"{iname}.detect", inode["detect"], inode.pos_of("detect"), f"{path}.detect"
+            )
+            close = self.element(
+                "*", f"{iname}.close", inode["close"], inode.pos_of("close"), f"{path}.close"
+            )
+            if detect is not None and close is not None:
+                out.append(Interrupt(str(iname), detect, close))
+        return out
+
+
+def _mapping(node: Any) -> dict[str, Any]:
+    """``node`` if it is a mapping, else an empty one (its shape is reported elsewhere)."""
+    return node if isinstance(node, dict) else {}
+
+
+def _order(problem: RecipeError) -> tuple[int, int]:
+    return (problem.pos.line, problem.pos.column) if problem.pos else (0, 0)
 
 
 def load_selectors(path: Path, display_name: str | None = None) -> SelectorSet:
-    """Load and validate one selector file; every problem is a located RecipeError."""
+    """Load and validate one selector file; every problem in one located error.
+
+    Raises :class:`~bots.errors.RecipeError` — :class:`~bots.errors.RecipeErrors` when the
+    file has several problems, in the order they stand in the file.
+    """
     doc = load_located(path, display_name)
     if not isinstance(doc, LocDict):
         raise RecipeError("a selector file is a mapping", pos_of(doc))
-    for key in ("system", "screens", "login"):
-        if key not in doc:
-            raise RecipeError(f"missing '{key}'", doc.pos)
+    loader = _Loader()
+    top = loader.validate(schema.SelectorFileModel, doc, doc.pos, "key", "")
     screens: dict[str, Screen] = {}
-    screens_node = doc["screens"]
-    if not isinstance(screens_node, LocDict):
-        raise RecipeError("'screens' is a mapping of screen names", doc.pos_of("screens"))
-    for sname, snode in screens_node.items():
-        where = screens_node.pos_of(sname)
-        if not isinstance(snode, LocDict):
-            raise RecipeError(f"screen '{sname}' is a mapping", where)
-        unknown = set(snode) - {"url", "marker", "elements", "title", "frame", "window"}
-        if unknown:
-            key = sorted(unknown)[0]
-            raise RecipeError(f"unknown screen key '{key}'", snode.pos_of(key))
-        elements = {
-            ename: _parse_element(sname, ename, enode, snode["elements"].pos_of(ename))
-            for ename, enode in (snode.get("elements") or LocDict()).items()
-        }
-        marker = (
-            _parse_element(sname, "marker", snode["marker"], snode.pos_of("marker"))
-            if "marker" in snode
-            else None
-        )
-        url = str(snode["url"]) if snode.get("url") else None
-        frame = str(snode["frame"]) if snode.get("frame") else None
-        window = str(snode["window"]) if snode.get("window") else None
-        screens[sname] = Screen(sname, url, marker, elements, frame, window)
-    for screen in screens.values():
-        for el in screen.elements.values():
-            if el.within and el.within not in screen.elements:
-                raise RecipeError(f"'within: {el.within}' names no element of this screen", el.pos)
-    login_node = doc["login"]
-    if not isinstance(login_node, LocDict):
-        raise RecipeError("'login' is a mapping", doc.pos_of("login"))
-    login = LoginSpec(
-        **{k: str(login_node.get(k, "")) for k in ("screen", "user", "password", "submit")}
-    )
-    if login.screen not in screens:
-        raise RecipeError(_unknown("screen", login.screen, screens), login_node.pos)
-    for part in (login.user, login.password, login.submit):
-        if part not in screens[login.screen].elements:
-            raise RecipeError(
-                _unknown("login element", part, screens[login.screen].elements), login_node.pos
-            )
-    unknown_top = set(doc) - {
-        "system",
-        "title",
-        "login",
-        "screens",
-        "busy",
-        "interrupts",
-        "single_page",
-    }
-    if unknown_top:
-        key = sorted(unknown_top)[0]
-        raise RecipeError(f"unknown key '{key}'", doc.pos_of(key))
-    busy = _parse_element("*", "busy", doc["busy"], doc.pos_of("busy")) if "busy" in doc else None
-    interrupts = []
-    for iname, inode in (doc.get("interrupts") or LocDict()).items():
-        where = doc["interrupts"].pos_of(iname)
-        if not isinstance(inode, LocDict) or set(inode) != {"detect", "close"}:
-            raise RecipeError(f"interrupt '{iname}' needs exactly 'detect' and 'close'", where)
-        interrupts.append(
-            Interrupt(
-                str(iname),
-                _parse_element("*", f"{iname}.detect", inode["detect"], inode.pos_of("detect")),
-                _parse_element("*", f"{iname}.close", inode["close"], inode.pos_of("close")),
-            )
-        )
+    screens_node = doc.get("screens")
+    if isinstance(screens_node, LocDict):
+        for sname, snode in screens_node.items():
+            screen = loader.screen(sname, snode, screens_node.pos_of(sname))
+            if screen is not None:
+                screens[sname] = screen
+    login = loader.login(doc)
+    busy = None
+    if doc.get("busy") is not None:
+        busy = loader.element("*", "busy", doc["busy"], doc.pos_of("busy"), "busy")
+    interrupts = loader.interrupts(doc.get("interrupts"))
+    if loader.problems:
+        raise RecipeErrors.of(sorted(loader.problems, key=_order))
     frames = tuple(sorted({s.frame for s in screens.values() if s.frame}))
     return SelectorSet(
-        str(doc["system"]),
-        str(doc.get("title", doc["system"])),
+        top.system,
+        top.title or top.system,
         path,
         screens,
         login,
         busy,
         tuple(interrupts),
         frames,
-        bool(doc.get("single_page", False)),
+        top.single_page,
     )
