@@ -12,6 +12,20 @@ the actions and the evidence:
 * several elements are read in one page script where it can (:mod:`bots.drivers.reading`);
 * every ``FRESH_TAB_AFTER`` applications the work goes on in a fresh tab of the same
   logged-in context, which holds Chromium's memory (see ``_fresh_tab``).
+
+A screen that is not what the selector file says ends in an error of renkei's hierarchy
+that names the screen, the element and the address, never in a raw Playwright error:
+
+* screen URLs are paths under the configured core URL (:func:`screen_address`): ``/a``
+  and ``a`` mean the same page, so a base URL with a path of its own
+  (``http://core.local/kosodate``) works either way;
+* an HTTP error answering a screen's configured URL, or the click that should load the
+  next screen, is reported with its status (:class:`ScreenUnreachable`), before anything
+  looks for an element on the error page;
+* the log-in screen is checked as the selector file describes it (marker, fields, a
+  button that submits): a mismatch is :class:`LoginScreenChanged`, with the URL opened;
+* an element of the wrong kind (the user field pointing at a heading) is a screen change
+  naming the element (``_acting``).
 """
 
 from __future__ import annotations
@@ -19,9 +33,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from time import monotonic
+from urllib.parse import urlsplit
 from weakref import WeakSet
 
 from playwright.sync_api import Browser, BrowserContext, Dialog, Frame, Locator, Page, Response
@@ -32,15 +47,21 @@ from bots.contracts import Driver
 from bots.drivers.finding import DIRECT_MS, STALE_STATUS, ElementFinder, element_key
 from bots.drivers.locating import dom_query, strategy_locator
 from bots.drivers.reading import SHOWN_JS, Query, read_singles, read_table, single_text
+from bots.drivers.web_errors import (
+    _WRONG_KIND,
+    LoginFailed,
+    LoginScreenChanged,
+    ScreenUnreachable,
+    screen_address,
+)
 from bots.errors import (
     CoreUnavailable,
-    RenkeiError,
     ScreenChanged,
     SelectorNotFound,
     SessionExpired,
     TransientError,
 )
-from bots.recipe.selectors import Element, Interrupt, Screen, SelectorSet
+from bots.recipe.selectors import Element, Interrupt, LoginSpec, Screen, SelectorSet
 
 #: Where clicking the element loads a new document: null for nowhere, '' for its own
 #: frame, else the target's name (a menu frame's links load the work frame).
@@ -63,8 +84,8 @@ _NOT_SHOWN = "入力した値が画面に反映されません"
 FRESH_TAB_AFTER = 5
 
 
-class LoginFailed(RenkeiError):
-    """The core system refused the bot's credentials: nothing can be keyed, stop."""
+#: A system without a log-in screen (an intranet terminal): nothing is ever the log-in page.
+_NO_LOGIN = Screen(name="", url=None, marker=None)
 
 
 @dataclass(frozen=True)
@@ -97,12 +118,14 @@ class PlaywrightDriver(ElementFinder, Driver):
         self._confirms: list[str] = []
         self._expected_confirm: str | None = None
         self._server_errors: list[tuple[int, str]] = []
+        self._client_errors: list[tuple[int, str]] = []  # 4xx documents: see click
         self._popup: Page | None = None
         # Pages given our handlers; weak, so a closed page's id reused by a new one can
         # never make the new one look watched (its dialogs would go unanswered).
         self._watched: WeakSet[Page] = WeakSet()
         self._applications = 0  # started in this tab: see ensure_session
-        self._last_screen_url: str | None = None  # see _fresh_tab
+        self._last_screen: Screen | None = None  # opened by URL: see _fresh_tab
+        self._logged_in = False  # a log-in succeeded in this context: see ensure_session
         self._found_first: set[tuple[str, str, str]] = set()  # see _direct
         self._targets: dict[tuple[str, str, str], str | None] = {}  # see _navigates
         self.context: BrowserContext = browser.new_context(
@@ -112,7 +135,19 @@ class PlaywrightDriver(ElementFinder, Driver):
         self.context.on("page", self._watch)
         self.page: Page = self.context.new_page()
         self._watch(self.page)
-        self._login_screen = selectors.screen(selectors.login.screen)
+        self._login_screen = self._login_screen_of(selectors)
+
+    @staticmethod
+    def _login_screen_of(selectors: SelectorSet) -> Screen:
+        """The log-in screen, its URL written with a leading ``/`` (finding compares the
+        frames' addresses with ``base_url + url``); a placeholder for a system without one."""
+        login: LoginSpec | None = selectors.login
+        if login is None:
+            return _NO_LOGIN
+        screen = selectors.screen(login.screen)
+        if screen.url and not urlsplit(screen.url).scheme and not screen.url.startswith("/"):
+            screen = replace(screen, url="/" + screen.url)
+        return screen
 
     # -- events -----------------------------------------------------------------------
 
@@ -158,12 +193,11 @@ class PlaywrightDriver(ElementFinder, Driver):
         # Documents and script calls alike (a single-page app registers by fetch): a 5xx
         # or a 409 (stale screen) is never the core system's verdict on the application.
         status = response.status
-        if (status >= 500 or status == STALE_STATUS) and response.request.resource_type in (
-            "document",
-            "xhr",
-            "fetch",
-        ):
+        kind = response.request.resource_type
+        if (status >= 500 or status == STALE_STATUS) and kind in ("document", "xhr", "fetch"):
             self._server_errors.append((response.status, response.url))
+        elif 400 <= status < 500 and kind == "document":
+            self._client_errors.append((status, response.url))
 
     def take_alerts(self) -> list[str]:
         alerts, self._alerts = self._alerts, []
@@ -171,25 +205,47 @@ class PlaywrightDriver(ElementFinder, Driver):
 
     # -- session and screens ----------------------------------------------------------
 
-    def _open(self, path: str) -> None:
+    def address(self, url: str) -> str:
+        """The full address of a screen URL (see :func:`screen_address`)."""
+        return screen_address(self.base_url, url)
+
+    def _open(self, url: str, screen: str) -> None:
+        """Open ``screen`` by its configured ``url``; an HTTP error is said as such."""
         self._server_errors.clear()
+        address = self.address(url)
         try:
-            response = self.page.goto(self.base_url + path, wait_until="domcontentloaded")
+            response = self.page.goto(address, wait_until="domcontentloaded")
         except PlaywrightTimeout as exc:
-            raise TransientError(f"基幹システムが応答しません: {path}") from exc
+            raise TransientError(f"基幹システムが応答しません: 画面 {screen}（{address}）") from exc
         except PlaywrightError as exc:
             first = exc.message.splitlines()[0]
             if "net::ERR_" in first:  # refused, no route, unknown host: the whole system
                 raise CoreUnavailable(f"基幹システムに接続できません: {first}") from exc
-            raise TransientError(f"基幹システムの画面を開けません: {first}") from exc
-        if response is not None and (response.status >= 500 or response.status == STALE_STATUS):
-            self._server_errors.append((response.status, response.url))
+            raise TransientError(f"基幹システムの画面 {screen} を開けません: {first}") from exc
+        status = 200 if response is None else response.status
+        if status in (503, STALE_STATUS):
+            self._server_errors.append((status, address))
+        elif status >= 500:
+            raise TransientError(
+                f"基幹システムがエラーを返しました（画面 {screen}、HTTP {status}: {address}）"
+            )
+        elif status >= 400:
+            raise ScreenUnreachable(screen, "url", status, address, " URL ")
         self._raise_server_error()
 
     def ensure_session(self) -> None:
+        """Be logged in, on whatever page: log in (again) when the log-in screen shows.
+
+        A context that never logged in must find the log-in screen at its URL: anything
+        else there is :class:`LoginScreenChanged` (never "still logged in", which would
+        send the bot on to fail somewhere unrelated). A system without ``login:`` has
+        nothing to do here.
+        """
         self._applications += 1
         if self._applications > self.fresh_tab_after:
             self._fresh_tab()
+        if self.selectors.login is None:
+            return
         url = self.page.url
         if url.startswith(self.base_url):
             if not self.selectors.single_page and self._login_screen.url:
@@ -200,20 +256,43 @@ class PlaywrightDriver(ElementFinder, Driver):
                     return
             elif not self._on_login_page():
                 return
-        login = self.selectors.login
-        self._open(self._login_screen.url or "/")
-        if not self._on_login_page():
+        self._open(self._login_screen.url or "/", self._login_screen.name)
+        if self._logged_in and not self._on_login_page():
             return  # still logged in
-        screen = self._login_screen
-        self.fill(screen.elements[login.user], self.credentials.user)
-        self.fill(screen.elements[login.password], self.credentials.password)
-        with self._navigation(self.page):
-            self.locate(screen.elements[login.submit]).click()
+        self._log_in(self.selectors.login)
+
+    def _log_in(self, login: LoginSpec) -> None:
+        """Type the credentials and submit; every mismatch names the element and the URL."""
+        screen, url = self._login_screen, self.page.url
+        try:
+            self.expect_screen(screen)
+            self.fill(screen.elements[login.user], self.credentials.user)
+            self.fill(screen.elements[login.password], self.credentials.password)
+            submit = screen.elements[login.submit]
+            loc = self.locate(submit)
+            if self._navigates(submit, loc) is None and not submit.navigates:
+                raise ScreenChanged(
+                    screen.name,
+                    login.submit,
+                    "フォームの送信ボタンでもリンクでもありません（押しても画面が移りません）",
+                )
+            with self._navigation(self.page):
+                loc.click()
+        except ScreenUnreachable:
+            raise
+        except ScreenChanged as exc:
+            raise LoginScreenChanged(exc.screen, exc.element, url, exc.detail) from exc
+        except PlaywrightTimeout as exc:
+            self._raise_server_error()
+            raise TransientError(
+                f"ログインボタンを押した後、基幹システムが応答しません（{url}）"
+            ) from exc
         self._raise_server_error()
         if self._on_login_page():
             raise LoginFailed(
                 "基幹システムにログインできません（職員ID・パスワードを確認してください）"
             )
+        self._logged_in = True
 
     def _fresh_tab(self) -> None:
         """Go on in a new tab of the same logged-in context (cookies stay: no new log-in).
@@ -226,18 +305,19 @@ class PlaywrightDriver(ElementFinder, Driver):
         self._watch(self.page)
         old.close()
         self._applications = 1
-        if self._last_screen_url is not None:
+        last = self._last_screen
+        if last is not None and last.url is not None:
             # A screen the recipe opened by URL: a GET in the session, unlike the last
             # page (often a POST's answer), and not the log-in page, which on some
             # systems logs the clerk in again. ensure_session then checks where we are.
-            self._open(self._last_screen_url)
+            self._open(last.url, last.name)
 
     def goto(self, screen: Screen) -> None:
         self._alerts.clear()
         if screen.url is None:
             raise ScreenChanged(screen.name, "url", "画面のURLが定義されていません")
-        self._open(screen.url)
-        self._last_screen_url = screen.url
+        self._open(screen.url, screen.name)
+        self._last_screen = screen
         self.expect_screen(screen)
 
     def expect_screen(self, screen: Screen) -> None:
@@ -255,10 +335,37 @@ class PlaywrightDriver(ElementFinder, Driver):
     def _navigation(self, scope: Page | Frame):  # type: ignore[no-untyped-def]
         return scope.expect_navigation(wait_until="domcontentloaded", timeout=self.timeout_ms)
 
+    @contextmanager
+    def _acting(self, element: Element, loc: Locator, what: str) -> Iterator[None]:
+        """An action Playwright refuses for the element's kind is a screen change naming it.
+
+        Time-outs and a closed or crashed tab pass through unchanged (transient, or the
+        engine replaces the driver): only what the element itself refuses is translated,
+        with the tag the selector found (``<h1>``), so IT sees what it points at.
+        """
+        try:
+            yield
+        except PlaywrightTimeout:
+            raise
+        except PlaywrightError as exc:
+            first = exc.message.splitlines()[0] if exc.message else ""
+            if not any(words in first for words in _WRONG_KIND):
+                raise
+            tag = "?"
+            with suppress(PlaywrightError):
+                tag = str(loc.evaluate("e => e.tagName.toLowerCase()", timeout=DIRECT_MS))
+            raise ScreenChanged(
+                element.screen,
+                element.name,
+                f"この要素には{what}できません（見つかったのは <{tag}> 要素です。"
+                "セレクタファイルがこの項目を指しているか確認してください）",
+            ) from exc
+
     def click(self, element: Element) -> None:
         loc = self.locate(element)
         scope: Page | Frame = self._scope(element)
         self._server_errors.clear()
+        self._client_errors.clear()
         try:
             target = None if self.selectors.single_page else self._navigates(element, loc)
             if target is None and element.navigates:
@@ -281,6 +388,10 @@ class PlaywrightDriver(ElementFinder, Driver):
                 return  # the click closed its own pop-up window (a lookup choice): done
             raise
         self._raise_server_error()
+        if self._client_errors:  # the next screen is an error page: say so, not "not found"
+            status, url = self._client_errors[-1]
+            what = f"「{element.name}」を押した後の画面"
+            raise ScreenUnreachable(element.screen, element.name, status, url, what)
 
     def _navigates(self, element: Element, loc: Locator) -> str | None:
         """Where clicking loads a document (see ``_NAVIGATES_JS``), asked once per element
@@ -298,7 +409,9 @@ class PlaywrightDriver(ElementFinder, Driver):
                 return
             except PlaywrightError:
                 self._distrust(element)  # look properly: the error must name the strategies
-        self.locate(element).fill(value)
+        loc = self.locate(element)
+        with self._acting(element, loc, "入力"):
+            loc.fill(value)
 
     def check_values(self, typed: Sequence[tuple[Element, str]]) -> None:
         # The field may refuse or change what was typed (maxlength, a script): never
@@ -334,7 +447,8 @@ class PlaywrightDriver(ElementFinder, Driver):
                 self._distrust(element)  # not there, or no such option: find out which
         loc = self.locate(element)
         try:
-            loc.select_option(label=label, timeout=2_000)
+            with self._acting(element, loc, "選択"):
+                loc.select_option(label=label, timeout=2_000)
         except PlaywrightTimeout as exc:
             raise ScreenChanged(
                 element.screen, element.name, f"選択肢「{label}」がありません"
@@ -348,7 +462,9 @@ class PlaywrightDriver(ElementFinder, Driver):
                 return
             except PlaywrightError:
                 self._distrust(element)
-        self.locate(element).check()
+        loc = self.locate(element)
+        with self._acting(element, loc, "チェック"):
+            loc.check()
 
     def _known_scope(self, element: Element) -> Page | Frame | None:
         """Where an element found before by its first strategy shows now, if it was."""
