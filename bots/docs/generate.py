@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bots.docs.examples import EXAMPLES, write_examples
 from bots.docs.layout import import_docs
+from bots.docs.recipe_reference import recipe_reference
 from bots.docs.reference import schema_reference
 
 if TYPE_CHECKING:
@@ -20,12 +21,14 @@ def _as_list(recipes: Mapping[str, Recipe] | Iterable[Recipe]) -> list[Recipe]:
 
 
 def write_docs(recipes: Mapping[str, Recipe] | Iterable[Recipe], docs_dir: Path) -> list[Path]:
-    """Write ``recipe-application.md`` and ``import.md`` into ``docs_dir``."""
+    """Write ``recipe-application.md``, ``recipe-reference.md`` and ``import.md`` into
+    ``docs_dir``."""
     loaded = _as_list(recipes)
     docs_dir.mkdir(parents=True, exist_ok=True)
     examples = {p: apps for p, (_name, apps) in EXAMPLES.items()}
     pages = {
         docs_dir / "recipe-application.md": schema_reference(),
+        docs_dir / "recipe-reference.md": recipe_reference(),
         docs_dir / "import.md": import_docs(loaded, examples),
     }
     for path, text in pages.items():

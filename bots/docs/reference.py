@@ -13,7 +13,7 @@ import inspect
 import json
 import types
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic.fields import FieldInfo
 
@@ -109,6 +109,8 @@ def _require_documented(what: str, names: Iterable[str], documented: Mapping[str
 def type_text(annotation: Any) -> str:
     """A field's type as a recipe writer reads it: ``str | None``, ``list[str]``."""
     origin = get_origin(annotation)
+    if origin is Annotated:  # constraints and union tags: not part of the type as written
+        return type_text(get_args(annotation)[0])
     if origin is Literal:
         return " / ".join(json.dumps(a, ensure_ascii=False) for a in get_args(annotation))
     if origin in (Union, types.UnionType):
@@ -184,7 +186,7 @@ def _application_section() -> list[str]:
     return lines
 
 
-def _rule_params(cls: type[Rule]) -> list[str]:
+def rule_params(cls: type[Rule]) -> list[str]:
     entry_parents = cls.entry_paths
     lines = []
     for name, info in cls.model_fields.items():
@@ -212,7 +214,7 @@ def _rules_section() -> list[str]:
     for name in sorted(RULES):
         cls = RULES[name]
         lines += [f"### `{name}`", "", inspect.cleandoc(cls.__doc__ or ""), "", "Parameters:", ""]
-        lines += [*_rule_params(cls), ""]
+        lines += [*rule_params(cls), ""]
     return lines
 
 
