@@ -8,9 +8,13 @@ log) before the status changes:
   back to 連携待ち only when no problem remains (before/after of each item audited, masked);
 * ``retry`` — the data or the core system was fixed: back to 連携待ち; the bot will look
   the application up in the core system again before typing, as always. The data is
-  checked again first, so a retry never sends the same wrong data back to the bot;
+  checked again first, so a retry never sends the same wrong data back to the bot. On a
+  core system without an inquiry screen (``already_keyed: none``) there is nothing to look
+  it up with: the person's retry is the check (they confirmed it is not registered), so
+  the bot keys it — otherwise it would only send it back to 要確認;
 * ``done`` — keyed by hand: 連携済 with the 受付番号 the clerk got from the core system
-  (checked against the procedure's format);
+  (checked against the procedure's format); none is asked for a procedure whose core
+  system gives none (``receipt: none``);
 * ``undo`` — a mistaken ``done`` taken back (only a manual one: what the bot keyed is
   recorded in the core system, and is corrected there);
 * ``reject`` — not to be keyed (withdrawn, duplicate application…): 対象外.
@@ -57,6 +61,9 @@ OPEN = (Status.NEEDS_REVIEW.value, Status.FAILED.value)
 #: What ``mask_values`` puts in place of a value: never a real one, so a corrected file
 #: copied from ``review show`` keeps the stored value where it still shows the mask.
 MASKS = frozenset({MY_NUMBER_MASK, ACCOUNT_NO_MASK, VALUE_MASK})
+
+#: Why a 手入力済 without a 受付番号 is refused (its core system gives one).
+NO_RECEIPT_GIVEN = "受付番号（--receipt）を入力してください"
 
 #: (column values to set, audit extra) of one action, computed from the current row.
 Plan = tuple[dict[str, Any], dict[str, Any]]
@@ -455,7 +462,8 @@ class ReviewQueue:
         """Back to the bot; refused while the data still has the problems the bot found."""
 
         def plan(row: ApplicationRow) -> Plan:
-            problems = data_check(self._recipe(row.procedure), row.data, row.atena_no)
+            recipe = self._recipe(row.procedure)
+            problems = data_check(recipe, row.data, row.atena_no)
             if problems:
                 raise ReviewError(
                     f"申請データの不備が残っているため再処理できません: {'／'.join(problems)}。"
@@ -466,7 +474,9 @@ class ReviewQueue:
                 "status": Status.RESOLVED.value,
                 "retry_at": None,
                 "attempts": 0,
-                "needs_verification": True,
+                # looked up first where it can be; without an inquiry screen the person
+                # checked, and a mark would only send it back to 要確認 (see the module doc)
+                "needs_verification": recipe.inquiry,
                 "reason": f"再処理（{scrub_text(note)}）",
                 "core_message": None,
             }
@@ -474,15 +484,21 @@ class ReviewQueue:
 
         self._act(app_id, "retry", who, note, plan)
 
-    def done(self, app_id: str, receipt_no: str, note: str, who: str | None = None) -> None:
-        """Keyed by hand: the 受付番号 must have the procedure's format (a typo is refused)."""
-        receipt = receipt_no.strip()
-        if not receipt:
-            raise ReviewError("受付番号（--receipt）を入力してください")
+    def done(self, app_id: str, receipt_no: str | None, note: str, who: str | None = None) -> None:
+        """Keyed by hand: the 受付番号 must have the procedure's format (a typo is refused).
+
+        Only a procedure whose core system gives no 受付番号 (``receipt: none``) may be
+        marked without one (``receipt_no`` None or empty); the procedure is known only
+        from the row, so that is checked with the row.
+        """
+        receipt = (receipt_no or "").strip() or None
         by = who or getpass.getuser()
 
         def plan(row: ApplicationRow) -> Plan:
-            problem = self._recipe(row.procedure).receipt_problem(receipt)
+            recipe = self._recipe(row.procedure)
+            if receipt is None and recipe.gives_receipt:
+                raise ReviewError(NO_RECEIPT_GIVEN)
+            problem = recipe.receipt_problem(receipt) if receipt else None
             if problem:
                 raise ReviewError(problem)
             values = {
@@ -490,12 +506,20 @@ class ReviewQueue:
                 "receipt_no": receipt,
                 "keyed_at": utcnow(),
                 "keyed_by": by,
-                "reason": f"手入力で連携済（{scrub_text(note)}）",
+                "reason": f"手入力で連携済（{'' if receipt else '受付番号なし、'}{scrub_text(note)}）",
                 "core_message": None,
             }
             return values, {"receipt_no": receipt}
 
         self._act(app_id, "done", by, note, plan)
+
+    def receipt_required(self, app_id: str) -> bool:
+        """Whether 手入力済 of this application asks for a 受付番号: yes, unless its
+        procedure's core system gives none (``receipt: none``). The console's form and the
+        CLI ask accordingly; :meth:`done` decides all the same."""
+        with self.db.session() as s:
+            procedure = self._get(s, app_id).procedure
+        return self._recipe(procedure).gives_receipt
 
     def undo(self, app_id: str, note: str, who: str | None = None) -> None:
         """Take back a mistaken ``done``: to 要確認, receipt cleared.

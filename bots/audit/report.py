@@ -36,6 +36,20 @@ OUTCOME_LABELS = {
     OutcomeKind.STOPPED.value: "停止（未処理）",
 }
 
+#: What the 受付番号 column says for an application keyed on a core system that gives
+#: none (``receipt: none``): never an empty cell that reads as "not read".
+NO_RECEIPT = "受付番号なし"
+_KEYED = (OutcomeKind.KEYED.value, OutcomeKind.ALREADY_KEYED.value)
+
+
+def receipt_display(outcome: str, receipt_no: str | None) -> str:
+    """The 受付番号 as staff read it: the number, 受付番号なし for a keyed application
+    without one, nothing for one that is not keyed."""
+    if receipt_no:
+        return receipt_no
+    return NO_RECEIPT if outcome in _KEYED else ""
+
+
 #: This run's counts as the report's table shows them, in order.
 RUN_COUNT_LABELS = {
     OutcomeKind.KEYED.value: "連携済",
@@ -139,6 +153,7 @@ def _item(item: ItemResult, titles: dict[str, str]) -> dict[str, Any]:
         "title": titles.get(item.procedure),
         "outcome": item.outcome.value,
         "receipt_no": item.receipt_no,
+        "receipt_display": receipt_display(item.outcome.value, item.receipt_no),
         "reason": scrub_text(item.reason) if item.reason else None,
         "started_at": jst(item.started_at).isoformat(),
         "seconds": round(item.seconds, 2),

@@ -18,7 +18,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bots.audit.report import OUTCOME_LABELS
+from bots.audit.report import OUTCOME_LABELS, receipt_display
 from bots.config import ja_time, jst
 from bots.contracts import REMAINING_LABELS
 from bots.engine.results import ItemResult, RunResult
@@ -31,7 +31,7 @@ class ItemReporter(Protocol):
 
 def _line(item: ItemResult) -> str:
     label = OUTCOME_LABELS[item.outcome.value]
-    tail = item.receipt_no or item.reason or ""
+    tail = receipt_display(item.outcome.value, item.receipt_no) or item.reason or ""
     return f"{item.application_id}  {label}  {tail}"
 
 

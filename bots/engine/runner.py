@@ -30,6 +30,12 @@ and that mark (``needs_verification``) stays until the application is 連携済 
 attempt, which provably never reached the button, skips the 照会 round trip. After
 restoring the management database from a backup, set ``verify_always`` (``RENKEI_VERIFY=
 always``): the marks of the lost period are gone with it.
+
+A core system without an inquiry screen (``already_keyed: none``) cannot answer "is it
+there?": an application that may have been registered (marked, pressed in this claim, or
+every one under ``verify_always``) is then never keyed again automatically. It goes to 要確認
+with a reason telling the clerk what to check; their 再実行 is the answer. One whose system
+gives no 受付番号 (``receipt: none``) is 連携済 without one (:data:`NO_RECEIPT`).
 """
 
 from __future__ import annotations
@@ -86,6 +92,22 @@ from bots.recipe.model import Recipe
 from bots.schema import CheckedApplication
 from bots.steps.registry import Step
 
+#: The reason recorded with a keyed application whose core system gives no 受付番号.
+NO_RECEIPT = "受付番号なし（この基幹システムは受付番号を付けません）"
+#: Why an application that may have been registered is not keyed again on a system without
+#: an inquiry screen, by what makes it possible (the clerk's next step follows, UNVERIFIABLE).
+MAY_BE_KEYED = {
+    "marked": "前回の処理で登録ボタンを押した可能性があります。",
+    "pressed": "今回の処理で登録ボタンを押した後にエラーが起きたため、登録された可能性があります。",
+    "verify_always": "全件確認（RENKEI_VERIFY=always: 管理データベースの復元後など）のため、"
+    "登録済みの可能性があります。",
+}
+UNVERIFIABLE = (
+    "基幹システムには照会画面がないため、二重登録を防ぐため自動では再登録しません。"
+    "基幹システムで登録済みか確認し、登録済みなら『手入力済』（renkei review done）、"
+    "未登録なら『再実行』（renkei review retry）してください"
+)
+
 
 @dataclass
 class EngineSettings:
@@ -113,6 +135,7 @@ class _Attempt:
 
     claim: Claim
     verify: bool  # look it up in the core system before typing
+    pressed: bool = False  # this claim reached 登録 (a retry of it must not key blindly)
     runtime: AppRuntime | None = None
     evidence: list[Evidence] = field(default_factory=list)  # every try's screenshots
 
@@ -322,6 +345,9 @@ class Engine:
     ) -> Outcome:
         """Check, then key one application, retrying transient errors inside the claim."""
         app = attempt.claim.application
+        unverifiable = self._unverifiable(attempt, recipe, audit)
+        if unverifiable:  # before the data check: whether it is registered comes first
+            return unverifiable
         checked = check_application(recipe, app)
         _audit_checked(audit, app.id, checked)
         values = compute_values(recipe, app, checked)
@@ -336,11 +362,14 @@ class Engine:
                 if retrying.retry_state.attempt_number > 1:
                     systems.heal(recipe.system)  # a dead tab or browser: a new one
                 attempt.claim = self.queue.extend(attempt.claim, self.settings.lease)
+                unverifiable = self._unverifiable(attempt, recipe, audit)
+                if unverifiable:  # a try of this claim pressed 登録, and nothing can look
+                    return unverifiable
                 driver = systems.driver_for(recipe)
 
                 def before_register(c: Claim = attempt.claim) -> None:
                     self._before_register(c)
-                    attempt.verify = True  # a retry of this claim must look first
+                    attempt.verify = attempt.pressed = True  # a retry of this claim must look
 
                 try_no = retrying.retry_state.attempt_number  # each try its own folder
                 attempt.runtime = AppRuntime(
@@ -361,6 +390,24 @@ class Engine:
                 )
                 return self._key(recipe, attempt.runtime, driver, verify=attempt.verify)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    def _unverifiable(self, attempt: _Attempt, recipe: Recipe, audit: AuditTrail) -> Outcome | None:
+        """要確認 for an application that may be in a core system without an inquiry
+        screen: nothing can tell whether it is there, so a person decides (module doc)."""
+        if recipe.inquiry or not attempt.verify:
+            return None
+        app = attempt.claim.application
+        why = "pressed" if attempt.pressed else "marked" if app.needs_verification else None
+        reason = MAY_BE_KEYED[why or "verify_always"] + UNVERIFIABLE
+        audit.emit(
+            AuditEvent(
+                step="already_keyed",
+                outcome="unverifiable",
+                application=app.id,
+                detail=f"{recipe.system}: 照会画面なし（already_keyed: none）のため確認できません",
+            )
+        )
+        return Outcome(OutcomeKind.NEEDS_REVIEW, reason=reason)
 
     def _retry_at(self, attempts: int) -> datetime:
         s = self.settings
@@ -443,13 +490,15 @@ class Engine:
         if verify:
             _run_steps(recipe.already_keyed, rt)
             rt.keyed.clear()  # the 照会 search typed nothing into the application's record
-        if rt.existing_receipt:
+        if rt.existing_receipt is not None:  # found, even with an empty 受付番号 cell
             return Outcome(
                 OutcomeKind.ALREADY_KEYED,
-                receipt_no=rt.existing_receipt,
+                receipt_no=rt.existing_receipt or None,
                 reason="基幹システムに登録済みであることを確認しました（二重登録を防止）",
             )
         _run_steps(recipe.steps, rt)
+        if not recipe.gives_receipt:  # receipt: none — 連携済, and the record says why
+            return Outcome(OutcomeKind.KEYED, reason=NO_RECEIPT)
         receipt = rt.scope.get("receipt_no")
         if not receipt:
             raise ScreenChanged(recipe.system, "receipt_no", "受付番号を読み取れませんでした")

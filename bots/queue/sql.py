@@ -21,9 +21,13 @@ history of its attempts as the reason (:meth:`SqlWorkQueue.release`, and :meth:`
 one abandoned by a dead runner, which is never claimed again). Status changes go through
 the one table of :mod:`bots.queue.transitions`, its guard inside each UPDATE.
 
-Every claim is treated as possibly already keyed: the engine searches the core system for
-the application before typing, so an expired lease (a runner that died after pressing
-register) can never lead to a second entry.
+An application that may already be keyed carries ``needs_verification`` (set with
+``keying``, before 登録 is pressed, and kept until it is 連携済): the engine searches the core
+system for it before typing, so an expired lease (a runner that died after pressing
+register) can never lead to a second entry. On a core system without an inquiry screen
+(``already_keyed: none``) the engine cannot search and sends it to 要確認 instead; the mark
+stays with it there (a correction does not answer whether it was registered), and only a
+person's 再実行 clears it (:meth:`bots.review.ReviewQueue.retry`).
 """
 
 from __future__ import annotations

@@ -22,6 +22,11 @@ Recipe file::
           name: {from: name, transforms: [jis_x0208], max_length: 30, label: 氏名}
     already_keyed: [ ...steps that look for the application in the core system... ]
     steps: [ ...steps that key it... ]
+
+A core system without an inquiry screen says ``already_keyed: none``, one that gives no
+受付番号 ``receipt: none``: both keys stay required, so a forgotten inquiry never reads as
+"none" (:data:`NONE`). Without an inquiry an application whose attempt may have pressed 登録
+is never keyed again automatically: the engine sends it to 要確認 for a person to check.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -66,6 +71,18 @@ GAIJI_FILE = "gaiji.txt"
 
 #: Values the engine provides for every application, besides the recipe's own fields.
 BUILTIN_NAMES = {"application_id", "atena_no", "procedure", "received_at"}
+
+#: What ``already_keyed:`` / ``receipt:`` say for a core system without an inquiry screen /
+#: without a 受付番号. Only this word: an empty key (``receipt:``) is an error, not "none".
+NONE = "none"
+#: What each of the two keys takes, for the loader's message when it is missing or wrong.
+REQUIRED_HINTS = {
+    "already_keyed": "steps ending in 'find_existing' that look the application up on the "
+    "inquiry screen, or 'already_keyed: none' for a core system without one (an application "
+    "that may have been registered then goes to 要確認)",
+    "receipt": "the 受付番号's {pattern, example}, or 'receipt: none' for a core system that "
+    "gives no receipt number",
+}
 
 
 class CodeRef(BaseModel):
@@ -115,7 +132,7 @@ TransformRef = Annotated[
     Discriminator(_transform_kind),
 ]
 #: pydantic's names of union branches: not part of the path an author wrote.
-_BRANCH_TAGS = ("field", "group", "transform_name", "code_list")
+_BRANCH_TAGS = ("field", "group", "transform_name", "code_list", "none", "given")
 
 
 class FieldSpec(BaseModel):
@@ -171,17 +188,41 @@ class ReceiptSpec(BaseModel):
     example: str | None = None
 
 
+def _none_or_given(value: Any) -> str:
+    """A string is the word ``none`` (or a mistake pydantic names); anything else is given."""
+    return "none" if isinstance(value, str) else "given"
+
+
+ReceiptOrNone = Annotated[
+    Annotated[ReceiptSpec, Tag("given")] | Annotated[Literal["none"], Tag("none")],
+    Discriminator(_none_or_given),
+]
+StepsOrNone = Annotated[
+    Annotated[list[Any], Tag("given")] | Annotated[Literal["none"], Tag("none")],
+    Discriminator(_none_or_given),
+]
+
+
 class RecipeSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     procedure: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
     selectors: str
-    receipt: ReceiptSpec | None = None
+    receipt: ReceiptOrNone = Field(
+        description="the shape of the core system's 受付番号 (`pattern`, `example`), or "
+        "`none` for a system that gives none (keyed applications are 連携済 without one, "
+        "and 手入力済 asks for none)."
+    )
     codes: dict[str, dict[str, str]] = {}
     application: ApplicationSpec
     fields: dict[str, FieldOrGroup]
-    already_keyed: list[Any]
+    already_keyed: StepsOrNone = Field(
+        description="steps that look for the application in the core system before keying "
+        "(an attempt may have pressed 登録 already), ending in `find_existing`; or `none` "
+        "for a system without an inquiry screen: an application that may have been "
+        "registered is then never keyed again automatically but goes to 要確認."
+    )
     steps: list[Any]
 
 
@@ -198,11 +239,17 @@ class Recipe:
     already_keyed: list[Step]
     steps: list[Step]
     schema: Schema
-    receipt: ReceiptSpec | None = None
+    receipt: ReceiptSpec | None = None  # None: ``receipt: none``, the system gives none
+    inquiry: bool = True  # False: ``already_keyed: none``, no inquiry screen to look it up
 
     @property
     def system(self) -> str:
         return self.selectors.system
+
+    @property
+    def gives_receipt(self) -> bool:
+        """Whether the core system gives a 受付番号 (the recipe does not say ``none``)."""
+        return self.receipt is not None
 
     @property
     def sensitive_fields(self) -> set[str]:
@@ -350,13 +397,16 @@ def load_recipe(
         first = exc.errors()[0]
         where, yaml_path = _locate(doc, first["loc"])
         message = first["msg"].removeprefix("Value error, ")
+        hint = _required_hint(doc, first)
+        if hint:
+            raise RecipeError(hint, where) from None
         raise RecipeError(f"{yaml_path}: {message}" if yaml_path else message, where) from None
     sel_path = selectors_dir / f"{spec.selectors}.yaml"
     if not sel_path.exists():
         raise RecipeError(f"no selector file {sel_path}", doc.pos_of("selectors"))
     selectors = load_selectors(sel_path, _shown(sel_path, display_root))
     schema = load_schema(doc["application"], spec.application, gaiji)
-    if spec.receipt is not None:
+    if isinstance(spec.receipt, ReceiptSpec):
         try:
             re.compile(spec.receipt.pattern)
         except re.error as exc:
@@ -368,11 +418,12 @@ def load_recipe(
         names=set(fields) | set(groups) | BUILTIN_NAMES,
         groups={g: set(spec_.fields) for g, spec_ in groups.items()},
     )
-    already = parse_steps(doc["already_keyed"], ctx, doc.pos_of("already_keyed"))
+    inquiry = spec.already_keyed != NONE
+    already = parse_steps(doc["already_keyed"], ctx, doc.pos_of("already_keyed")) if inquiry else []
     steps = parse_steps(doc["steps"], ctx, doc.pos_of("steps"))
     if not any(s.name == "register" for s in _walk(steps)):
         raise RecipeError("the steps never 'register': nothing would be keyed", doc.pos_of("steps"))
-    if not any(s.name == "find_existing" for s in _walk(already)):
+    if inquiry and not any(s.name == "find_existing" for s in _walk(already)):
         raise RecipeError(
             "'already_keyed' must end in 'find_existing': without it a retry could key twice",
             doc.pos_of("already_keyed"),
@@ -387,12 +438,28 @@ def load_recipe(
         already,
         steps,
         schema,
-        spec.receipt,
+        spec.receipt if isinstance(spec.receipt, ReceiptSpec) else None,
+        inquiry,
     )
     # One masking rule for the process (bots/masking.py): what this recipe marks sensitive
     # is masked in every output from now on, whoever prints it.
     protect_keys(recipe.sensitive_keys | recipe.sensitive_fields)
     return recipe
+
+
+def _required_hint(doc: Any, error: Any) -> str | None:
+    """The message for a missing or empty ``already_keyed`` / ``receipt``: it names the
+    ``none`` alternative, since a system without an inquiry or a 受付番号 must say so."""
+    loc = error["loc"]
+    key = str(loc[0]) if loc else ""
+    if key not in REQUIRED_HINTS:
+        return None
+    missing = error["type"] == "missing" and len(loc) == 1
+    if missing or (isinstance(doc, LocDict) and key in doc and doc[key] is None):
+        return f"'{key}' is required: {REQUIRED_HINTS[key]}"
+    if error["type"] == "literal_error":  # a word, but not 'none'
+        return f"{key}: '{error['input']}' is not understood: give {REQUIRED_HINTS[key]}"
+    return None
 
 
 def _walk(steps: list[Step]) -> list[Step]:

@@ -228,11 +228,17 @@ def retry(app_id: str) -> Any:
 @action("review")
 def mark_done(app_id: str) -> Any:
     """手入力済: keyed by hand, with the 受付番号 the core system gave (format checked)."""
-    receipt = (request.form.get("receipt_no") or "").strip()
-    if not receipt:
+    receipt = (request.form.get("receipt_no") or "").strip() or None
+    queue, _ = _queue()
+    try:
+        required = queue.receipt_required(app_id)
+    except ReviewError as exc:
+        return _refused(app_id, "done", str(exc))
+    if receipt is None and required:
         return _refused(app_id, "done", "受付番号を入力してください。何も変更していません")
+    shown = f"受付番号 {receipt}" if receipt else "受付番号なし"
     said = (
-        f"申請 {app_id} を手入力で連携済にしました（受付番号 {receipt}）。"
+        f"申請 {app_id} を手入力で連携済にしました（{shown}）。"
         "誤りのときは「申請IDで開く」から取り消せます"
     )
     return _act(app_id, "done", lambda q, n: q.done(app_id, receipt, n, who=who()), said)
