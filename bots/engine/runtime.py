@@ -109,6 +109,18 @@ def keyed_labels(recipe: Recipe) -> ItemLabels:
     return labels
 
 
+class StoppedBeforeRegister(Exception):  # noqa: N818  a stop, not an error
+    """A dry run reached 登録 and stopped before pressing it (``renkei recipe try``).
+
+    Not a :class:`~bots.errors.RenkeiError`: it is the expected end of a dry run, which
+    only the dry run catches; the engine never runs with ``dry_run`` and never sees it.
+    """
+
+    def __init__(self, screen: str) -> None:
+        self.screen = screen
+        super().__init__(f"登録の直前で停止しました（画面 {screen}）")
+
+
 class AppRuntime:
     """Implements :class:`bots.steps.Runtime` for one application of one run."""
 
@@ -127,6 +139,7 @@ class AppRuntime:
         attempt_label: str = "",
         run_id: str = "",
         labels: ItemLabels | None = None,
+        dry_run: bool = False,
     ) -> None:
         self.driver = driver
         self.selectors = selectors
@@ -146,6 +159,7 @@ class AppRuntime:
         self.existing_receipt: str | None = None
         self.registered = False
         self._on_register = on_register
+        self.dry_run = dry_run  # `renkei recipe try`: stop where 登録 would be pressed
         self._current_screen: str | None = None
         self._last = time.perf_counter()
 
@@ -261,6 +275,11 @@ class AppRuntime:
         return path
 
     def before_register(self) -> None:
+        """Called by the register step before it presses 登録. A dry run stops here
+        (:class:`StoppedBeforeRegister`): nothing is pressed, no later step runs, and the
+        engine's hook (the queue's ``keying`` mark) is never called."""
+        if self.dry_run:
+            raise StoppedBeforeRegister(self._current_screen or "")
         self._on_register()
         self.registered = True
 
