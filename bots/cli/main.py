@@ -297,7 +297,7 @@ def demo_run(ctx: click.Context, count: int) -> None:
     """
     from bots.cli.output import print_summary, progress
     from bots.demo.mockserver import MockStartError, mock_core
-    from bots.demo.seed import seed, seed_boshi, seed_kaigo
+    from bots.demo.seed import seed, seed_boshi, seed_kaigo, seed_yobou
     from bots.queue.db import Database
     from bots.queue.sql import SqlWorkQueue
     from bots.service import run_once
@@ -311,9 +311,10 @@ def demo_run(ctx: click.Context, count: int) -> None:
             report = seed(db, count, settings.core_url)
             kaigo = seed_kaigo(db, max(1, count // 4), settings.core_url)
             boshi = seed_boshi(db, count)
+            yobou = seed_yobou(db, max(1, count // 4))
             click.echo(
                 f"申請を作成: 児童手当 {report.created} 件（既存 {report.existing} 件）、"
-                f"要介護認定 {kaigo} 件、妊娠届 {boshi} 件"
+                f"要介護認定 {kaigo} 件、妊娠届 {boshi} 件、予防接種 {yobou} 件"
             )
             waiting = SqlWorkQueue(db).counts()[Status.RESOLVED]
             with progress(waiting) as on_item:
@@ -489,51 +490,6 @@ def _print_layout(settings: Settings, procedure: str) -> None:
 
 
 @cli.group()
-def recipe() -> None:
-    """レシピとセレクタ / Recipes and selectors."""
-
-
-@recipe.command("check")
-@click.pass_context
-def recipe_check(ctx: click.Context) -> None:
-    """すべてのレシピとセレクタのファイルを読み込んで確認し、誤りをすべて表示（誤りがあれば終了コード 4）
-    / Load and validate every recipe and selector file; list every mistake (exit 4).
-    """
-    from bots.service import load_recipes_each
-
-    try:
-        recipes, errors = load_recipes_each(_settings(ctx))
-    except RecipeError as exc:  # the 外字 list, shared by every recipe
-        raise RecipeBroken(str(exc)) from exc
-    for r in recipes.values():
-        click.echo(f"ok  {r.procedure}  {r.title}  ({r.path.name}, selectors {r.system})")
-    for error in errors.values():
-        for problem in error.problems:
-            click.echo(f"NG  {problem}", err=True)
-    if errors:
-        raise RecipeBroken(f"読み込めないレシピが {len(errors)} 件あります")
-
-
-@recipe.command("docs")
-@click.pass_context
-def recipe_docs(ctx: click.Context) -> None:
-    """docs/recipe-application.md・docs/recipe-reference.md・docs/import.md を作り直す
-    / Regenerate docs/recipe-application.md, docs/recipe-reference.md and docs/import.md
-    from the registries.
-    """
-    from bots.docs import write_docs
-    from bots.service import load_recipes
-
-    settings = _settings(ctx)
-    try:
-        recipes = load_recipes(settings)
-    except RecipeError as exc:
-        raise click.ClickException(str(exc)) from exc
-    for path in write_docs(recipes, settings.root / "docs"):
-        click.echo(f"wrote {path}")
-
-
-@cli.group()
 def review() -> None:
     """要確認の申請（人の対応が必要な申請）/ The exception queue: applications a person must act on."""
 
@@ -646,8 +602,9 @@ def review_retry(ctx: click.Context, app_id: str, note: str, who: str | None) ->
 @click.argument("app_id")
 @click.option(
     "--receipt",
-    required=True,
-    help="手入力したときに基幹システムが付けた受付番号 / 受付番号 the core system gave when keyed by hand.",
+    default=None,
+    help="手入力したときに基幹システムが付けた受付番号（受付番号のない基幹システム receipt: none では省略）"
+    " / 受付番号 the core system gave when keyed by hand (leave out where it gives none).",
 )
 @click.option(
     "--note",
@@ -656,13 +613,16 @@ def review_retry(ctx: click.Context, app_id: str, note: str, who: str | None) ->
 )
 @click.option("--by", "who", help=WHO_HELP)
 @click.pass_context
-def review_done(ctx: click.Context, app_id: str, receipt: str, note: str, who: str | None) -> None:
+def review_done(
+    ctx: click.Context, app_id: str, receipt: str | None, note: str, who: str | None
+) -> None:
     """人が手入力したことを記録（連携済）/ Record that a person keyed it by hand.
 
     APP_ID: 申請ID / application id.
     """
     _act(ctx, "done", app_id, receipt_no=receipt, note=note, who=who or "")
-    click.echo(f"{app_id}: 連携済（手入力、受付番号 {receipt}）")
+    shown = f"受付番号 {receipt}" if receipt else "受付番号なし"
+    click.echo(f"{app_id}: 連携済（手入力、{shown}）")
 
 
 @review.command("reject")
@@ -802,12 +762,15 @@ def _register_command_groups() -> None:
     from bots.cli.audit import audit
     from bots.cli.console import console
     from bots.cli.procedures import procedure, procedures
+    from bots.cli.recipes import recipe, selectors
     from bots.cli.schedule import calendar, schedule, scheduler
 
     cli.add_command(audit)
     cli.add_command(console)
     cli.add_command(procedure)
     cli.add_command(procedures)
+    cli.add_command(recipe)
+    cli.add_command(selectors)
     cli.add_command(schedule)
     cli.add_command(calendar)
     cli.add_command(scheduler)
