@@ -112,7 +112,7 @@ def test_a_switch_needs_a_note_a_known_procedure_and_a_real_change(
     settings: Settings, db: Database
 ) -> None:
     known = procedures.known_procedures(settings, db)
-    assert known == {JT, BOSHI, "kaigo_nintei"}
+    assert known == {JT, BOSHI, "kaigo_nintei", "yobou_sesshu"}
     with pytest.raises(procedures.ProcedureError, match="理由（メモ）を入力してください"):
         procedures.disable(db, settings.audit_dir, JT, "   ", "sato", known=known)
     with pytest.raises(procedures.ProcedureError, match="手続 'nope' はありません"):
@@ -149,7 +149,9 @@ def test_check_records_each_recipe_and_one_audit_line_with_the_located_error(
 ) -> None:
     checks = procedures.check(settings, db, settings.audit_dir, "sato")
 
-    assert {c.procedure: c.ok for c in checks} == {JT: True, BOSHI: False, "kaigo_nintei": True}
+    assert {c.procedure: c.ok for c in checks} == {
+        JT: True, BOSHI: False, "kaigo_nintei": True, "yobou_sesshu": True,
+    }  # fmt: skip
     with db.session() as s:
         rows = {r.procedure: r for r in s.execute(select(RecipeCheckRow)).scalars()}
     assert rows[JT].ok and rows[JT].by == "sato"

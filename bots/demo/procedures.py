@@ -103,3 +103,77 @@ def kaigo_dataset(
         }
         out.append((insured, data))
     return out
+
+
+#: 予防接種: (ワクチン種別 as the form names it, the highest 接種回数, 経口).
+VACCINES = (
+    ("ヒブ", 4, False),
+    ("小児用肺炎球菌", 4, False),
+    ("Ｂ型肝炎", 3, False),
+    ("ロタウイルス", 3, True),
+    ("四種混合", 4, False),
+    ("五種混合", 4, False),
+    ("ＢＣＧ", 1, False),
+    ("麻しん風しん混合（ＭＲ）", 2, False),
+    ("水痘", 2, False),
+    ("日本脳炎", 4, False),
+)
+SITES = ("左上腕", "右上腕", "左大腿", "右大腿")
+
+
+def yobou_dataset(
+    n: int, seed: int = 2026, reference_date: date = REFERENCE_DATE
+) -> list[dict[str, Any]]:
+    """``n`` 予防接種の記録 as a clinic reports them: one child and one shot each.
+
+    The first is born in 令和元年 (the year select shows 「元」) and the third is an
+    HPV shot of a girl born in 平成, so a small demo already covers the screen's quirks;
+    every record keeps to the product's rules (回数の上限, ロタウイルスは経口).
+    """
+    from faker import Faker
+
+    fake = Faker("ja_JP")
+    fake.seed_instance(seed + 7)
+    rng = random.Random(seed + 7)
+    out = []
+    for i in range(n):
+        girl = i == 2 or rng.random() < 0.5
+        family = fake.last_name_pair()
+        given = fake.first_name_female_pair() if girl else fake.first_name_male_pair()
+        if i == 2:
+            birth = date(2011, rng.randint(1, 12), rng.randint(1, 28))
+            vaccine, dose, site, category = "ＨＰＶ（ヒトパピローマウイルス）", 1, "左上腕", "定期"
+        else:
+            birth = (
+                date(2019, 6, 15)
+                if i == 0
+                else date(rng.randint(2020, 2025), rng.randint(1, 12), rng.randint(1, 28))
+            )
+            vaccine, limit, oral = rng.choice(VACCINES)
+            dose = rng.randint(1, limit)
+            site = "経口" if oral else rng.choice(SITES)
+            category = rng.choices(("定期", "任意"), weights=(9, 1))[0]
+        shot = min(reference_date, birth + timedelta(days=60 + 30 * dose + rng.randint(0, 200)))
+        if i == 2:  # HPV: 小学校6年〜高校1年相当
+            shot = reference_date - timedelta(days=rng.randint(0, 60))
+        out.append(
+            {
+                "person": {
+                    "jumin_cd": f"{3000001 + i:010d}",
+                    "name": f"{family[0]}\u3000{given[0]}",
+                    "kana": f"{family[1]}\u3000{given[1]}",
+                    "sex": "女" if girl else "男",
+                    "birth_date": birth.isoformat(),
+                },
+                "vaccine": vaccine,
+                "category": category,
+                "dose": dose,
+                "site": site,
+                "vaccinated_on": shot.strftime("%Y%m%d"),
+                "lot_no": f"{rng.choice('ABCDEFGH')}{rng.choice('KLMNXY')}{rng.randint(100, 999)}-{rng.randint(1, 9)}",
+                "clinic_code": f"08{rng.randint(10000000, 99999999)}",
+                "doctor": rng.choice(("佐藤　健一", "鈴木　恵子", None)),
+                "remarks": "",
+            }
+        )
+    return out

@@ -134,6 +134,24 @@ def seed_kaigo(db: Database, n: int, core_url: str | None) -> int:
     return created
 
 
+def seed_yobou(db: Database, n: int) -> int:
+    """``n`` 予防接種の記録 (健康管理システム has no residents to load); returns how many new."""
+    from bots.demo.procedures import yobou_dataset
+
+    created = 0
+    with db.session() as s:
+        for i, data in enumerate(yobou_dataset(n)):
+            app_id = f"YB-2026-{i + 1:06d}"
+            if s.get(ApplicationRow, app_id) is not None:
+                continue
+            shot = datetime.strptime(data["vaccinated_on"], "%Y%m%d")
+            received = datetime.combine(shot.date(), time(15, 0))
+            atena_no = data["person"]["jumin_cd"]
+            create(s, _resolved(app_id, "yobou_sesshu", received, atena_no, data))
+            created += 1
+    return created
+
+
 def seed(
     db: Database, n: int, core_url: str | None, *, problems: bool = True, seed_value: int = 2026
 ) -> SeedReport:

@@ -310,6 +310,57 @@ EXAMPLES: dict[str, tuple[str, list[dict[str, Any]]]] = {
             },
         ],
     ),
+    "yobou_sesshu": (
+        "yobou_sesshu.json",
+        [
+            {
+                "id": "EX-YB-0001",
+                "procedure": "yobou_sesshu",
+                "atena_no": "0000012345",
+                "received_at": "2026-11-20T15:00:00",
+                "data": {
+                    "person": {
+                        "jumin_cd": "0000012345",
+                        "name": f"山田{_FULL}花子",
+                        "kana": f"ヤマダ{_FULL}ハナコ",
+                        "sex": "女",
+                        "birth_date": "2025-06-15",
+                    },
+                    "vaccine": "四種混合",
+                    "category": "定期",
+                    "dose": 1,
+                    "site": "左上腕",
+                    "vaccinated_on": "20250901",
+                    "lot_no": "AB1234-5",
+                    "clinic_code": "0812345678",
+                    "doctor": f"佐藤{_FULL}健一",
+                },
+            },
+            {
+                "id": "EX-YB-0002",
+                "procedure": "yobou_sesshu",
+                "atena_no": "0000012346",
+                "received_at": "2026-11-21T10:30:00",
+                "data": {
+                    "person": {
+                        "jumin_cd": "0000012346",
+                        "name": f"鈴木{_FULL}大翔",
+                        "kana": f"スズキ{_FULL}ヒロト",
+                        "sex": "男",
+                        "birth_date": "2025-03-02",
+                    },
+                    "vaccine": "小児用肺炎球菌",
+                    "category": "定期",
+                    "dose": 2,
+                    "site": "右上腕",
+                    "vaccinated_on": "20250610",
+                    "lot_no": "PN0456",
+                    "clinic_code": "0812345678",
+                    "doctor": f"佐藤{_FULL}健一",
+                },
+            },
+        ],
+    ),
 }
 
 

@@ -48,16 +48,12 @@ KEYS: dict[str, str] = {
     "RecipeSpec.title": "the procedure's name in Japanese (児童手当 認定請求), in every report.",
     "RecipeSpec.selectors": "the selector file of the core system's subsystem "
     "(`kosodate` → `selectors/kosodate.yaml`).",
-    "RecipeSpec.receipt": "the shape of the core system's 受付番号 (`pattern`, `example`); "
-    "leave it out for a system that gives none.",
     "RecipeSpec.codes": "the core system's code lists by name, code → label "
     '(`sex: {"1": 男性, "2": 女性}`), used by `{code: …}` / `{code_of: …}` transforms.',
     "RecipeSpec.application": "the application schema: every item of the online form and "
     "the rules (docs/recipe-application.md).",
     "RecipeSpec.fields": "the values the steps key, each computed from the application "
     "(`from`) or a template (`value`); a mapping with `each` is a repeated group.",
-    "RecipeSpec.already_keyed": "steps that look for the application in the core system "
-    "before keying (an attempt may have pressed 登録 already).",
     "RecipeSpec.steps": "the steps that key the application, in order.",
     "FieldSpec.from": "the path of the application item (`applicant.kana`).",
     "FieldSpec.value": "a template instead of an item (`[renkei:{application_id}]`).",
