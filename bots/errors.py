@@ -23,7 +23,8 @@ error line is masked wherever it is printed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bots.masking import scrub_text
@@ -89,6 +90,56 @@ class RecipeErrors(RecipeError):
     def of(problems: Sequence[RecipeError]) -> RecipeError:
         """One problem as itself, several as one :class:`RecipeErrors`."""
         return problems[0] if len(problems) == 1 else RecipeErrors(problems)
+
+
+class Reported(RecipeError):
+    """A consequence of a problem already reported (a step naming an element whose own
+    definition is broken): it stops that check but adds nothing to the list."""
+
+    def __init__(self) -> None:
+        super().__init__("(already reported)")
+
+    @property
+    def problems(self) -> list[RecipeError]:
+        return []
+
+
+class Problems:
+    """Every problem of one file found in one pass: each check runs inside
+    :meth:`collect`, so a mistake stops that check only, and :meth:`raise_any` raises them
+    all, once each, in the order they stand in their files."""
+
+    def __init__(self) -> None:
+        self.found: list[RecipeError] = []
+
+    @contextmanager
+    def collect(self) -> Iterator[None]:
+        try:
+            yield
+        except RecipeError as exc:
+            self.found.extend(exc.problems)
+
+    def add(self, problems: Sequence[RecipeError]) -> None:
+        self.found.extend(problems)
+
+    def __bool__(self) -> bool:
+        return bool(self.found)
+
+    def raise_any(self, first_file: str | None = None) -> None:
+        """Raise what was found; ``first_file``'s problems first (the file being loaded,
+        before the selector file it names), each file in line order."""
+        if not self.found:
+            return
+        unique = list({str(p): p for p in self.found}.values())
+        unique.sort(key=lambda p: _order(p, first_file))
+        raise RecipeErrors.of(unique)
+
+
+def _order(problem: RecipeError, first_file: str | None) -> tuple[bool, str, int, int]:
+    pos = problem.pos
+    if pos is None:
+        return (False, "", 0, 0)
+    return (pos.file != first_file, pos.file, pos.line, pos.column)
 
 
 class ScreenChanged(RenkeiError):

@@ -188,14 +188,15 @@ RECIPE_MISTAKES = [
         "  - goto: atena_search\n",
         "  - goto: atena_search: now\n",
         ": now",
-        "YAML syntax error: mapping values are not allowed here",
+        "YAML syntax error: mapping values are not allowed here (hint: a ':' inside a value "
+        "(put the value in quotes) or a key indented deeper than the keys beside it)",
         id="yaml-syntax-error",
     ),
     pytest.param(
         "title: 児童手当 認定請求\n",
         "title: 児童手当 認定請求\ntitle: もう一度\n",
         "title: もう一度",
-        "duplicate key 'title'",
+        "duplicate key 'title' (also on line 9: YAML would keep only the last one)",
         id="duplicate-key",
     ),
 ]
@@ -221,7 +222,8 @@ def test_unknown_transform_names_the_field_and_suggests(ws: Workspace) -> None:
     suggestion = str(registry_error.value)
     assert "did you mean 'wareki_text'" in suggestion
 
-    assert load_error(ws) == located(RECIPE, text, "birth_text: {from: applicant", suggestion)
+    # at the transform itself, not only at its field
+    assert load_error(ws) == located(RECIPE, text, "wareki_txt", suggestion)
 
 
 def test_fields_that_is_not_a_mapping(ws: Workspace) -> None:
@@ -230,8 +232,12 @@ def test_fields_that_is_not_a_mapping(ws: Workspace) -> None:
     ws.recipe.write_text(text, encoding="utf-8")
 
     assert load_error(ws) == located(
-        RECIPE, text, "fields: 3", "fields: Input should be a valid dictionary"
-    )
+        RECIPE,
+        text,
+        "fields: 3",
+        "fields: Input should be a valid dictionary "
+        "(one 'name: {from: item, …}' per line under 'fields:')",
+    )  # and nothing more: the steps' names are not reported as unknown because of it
 
 
 def test_field_with_both_from_and_value(ws: Workspace) -> None:

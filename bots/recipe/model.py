@@ -2,8 +2,11 @@
 
 Loading has three stages, so that nothing is discovered while typing into a resident's
 record: the YAML is read with positions (:mod:`bots.recipe.yamlpos`), its shape is checked
-by pydantic (errors mapped back to file:line:column), and steps, elements, transforms and
-``{placeholders}`` are resolved against the registries and the selector file.
+by pydantic (:mod:`bots.recipe.spec`; errors mapped back to file:line:column), and steps,
+elements, transforms and ``{placeholders}`` are resolved against the registries and the
+selector file. Every check runs even after a failed one, so one pass reports every problem
+of the file: a section whose shape is wrong is left out of the checks that need it (each
+mistake is reported once, not again as the consequences it has further down).
 
 Recipe file::
 
@@ -33,242 +36,239 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    PrivateAttr,
-    Tag,
-    ValidationError,
-    model_validator,
-)
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from bots import transforms
-from bots.errors import RecipeError, SourcePos
+from bots.errors import Problems, RecipeError, SourcePos
 from bots.masking import protect_keys
-from bots.recipe.selectors import SelectorSet, load_selectors
-from bots.recipe.yamlpos import LocDict, LocList, load_located, pos_of
+from bots.recipe.selectors import (
+    SelectorSet,
+    read_selectors,
+    unreadable_selectors,
+)
+from bots.recipe.spec import (
+    _BRANCH_TAGS,
+    BUILTIN_NAMES,
+    GAIJI_FILE,
+    NONE,
+    REQUIRED_HINTS,
+    CodeRef,
+    FieldSpec,
+    GroupSpec,
+    ReceiptSpec,
+    Recipe,
+    RecipeSpec,
+)
+from bots.recipe.yamlpos import LocDict, LocList, pos_of, read_located
 from bots.schema import (
     ApplicationSpec,
     ItemSpec,
     Schema,
     find_item,
     load_gaiji,
-    load_schema,
     walk_items,
 )
+from bots.schema.loading import read_schema
 from bots.steps import ParseContext, Step, parse_steps
 from bots.transforms.choices import CodeList
 
-#: The municipality's 外字 list, beside the recipes (one character or more per line).
-GAIJI_FILE = "gaiji.txt"
+__all__ = [
+    "BUILTIN_NAMES",
+    "GAIJI_FILE",
+    "NONE",
+    "CodeRef",
+    "FieldSpec",
+    "GroupSpec",
+    "ReceiptSpec",
+    "Recipe",
+    "RecipeSpec",
+    "load_all",
+    "load_each",
+    "load_recipe",
+]
 
-#: Values the engine provides for every application, besides the recipe's own fields.
-BUILTIN_NAMES = {"application_id", "atena_no", "procedure", "received_at"}
-
-#: What ``already_keyed:`` / ``receipt:`` say for a core system without an inquiry screen /
-#: without a 受付番号. Only this word: an empty key (``receipt:``) is an error, not "none".
-NONE = "none"
-#: What each of the two keys takes, for the loader's message when it is missing or wrong.
-REQUIRED_HINTS = {
-    "already_keyed": "steps ending in 'find_existing' that look the application up on the "
-    "inquiry screen, or 'already_keyed: none' for a core system without one (an application "
-    "that may have been registered then goes to 要確認)",
-    "receipt": "the 受付番号's {pattern, example}, or 'receipt: none' for a core system that "
-    "gives no receipt number",
+#: Each top-level key validated on its own, for the checks after a failed whole-file shape.
+_SECTIONS: dict[str, TypeAdapter[Any]] = {
+    name: TypeAdapter(Annotated[info.annotation, info])  # type: ignore[arg-type]
+    for name, info in RecipeSpec.model_fields.items()
+}
+#: Every key the recipe format knows, for "did you mean" on an unknown one.
+_KNOWN_KEYS = sorted(
+    {
+        key
+        for model in (
+            RecipeSpec,
+            FieldSpec,
+            GroupSpec,
+            ReceiptSpec,
+            CodeRef,
+            ApplicationSpec,
+            ItemSpec,
+        )
+        for name, info in model.model_fields.items()
+        for key in (info.alias or name,)
+    }
+)
+#: What a wrong-shaped section should look like (pydantic says only "a valid list").
+_SHAPE_HINTS = {
+    ("steps", "list_type"): "each step on its own line, starting with '- '",
+    ("already_keyed", "list_type"): "each step on its own line, starting with '- '",
+    ("fields", "dict_type"): "one 'name: {from: item, …}' per line under 'fields:'",
+    ("codes", "dict_type"): 'one list per line: \'sex: {"1": 男性, "2": 女性}\'',
 }
 
 
-class CodeRef(BaseModel):
-    """A code list lookup among a field's transforms: ``{code: sex}`` turns a code into its
-    label (``"2"`` → 女性), ``{code_of: sex}`` a label into its code (女性 → ``"2"``).
+def load_recipe(
+    path: Path,
+    selectors_dir: Path,
+    display_root: Path | None = None,
+    gaiji: frozenset[str] = frozenset(),
+) -> Recipe:
+    """Load, validate and resolve a recipe file.
 
-    The loader binds it to the recipe's own list (:meth:`bind`); it is then called like a
-    registered transform.
+    Raises a located :class:`RecipeError` — a :class:`~bots.errors.RecipeErrors` with every
+    problem of the file and of the selector file it names, the recipe's first.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    code: str | None = None
-    code_of: str | None = None
-    _lookup: Callable[[object], str] | None = PrivateAttr(default=None)
-
-    @model_validator(mode="after")
-    def _one_list(self) -> CodeRef:
-        if (self.code is None) == (self.code_of is None):
-            raise ValueError("give exactly one of 'code' or 'code_of'")
-        return self
-
-    @property
-    def key(self) -> str:
-        return "code" if self.code is not None else "code_of"
-
-    @property
-    def list_name(self) -> str:
-        return str(self.code if self.code is not None else self.code_of)
-
-    def bind(self, codes: CodeList) -> None:
-        self._lookup = codes.label if self.code is not None else codes.code
-
-    def __call__(self, value: object) -> str:
-        if self._lookup is None:  # a programming error: only the loader makes these
-            raise RuntimeError(f"code list '{self.list_name}' was not bound")
-        return self._lookup(value)
-
-
-def _transform_kind(value: Any) -> str:
-    """A mapping among the transforms is a code list lookup; anything else a name."""
-    return "code_list" if isinstance(value, dict) else "transform_name"
-
-
-TransformRef = Annotated[
-    Annotated[str, Tag("transform_name")] | Annotated[CodeRef, Tag("code_list")],
-    Discriminator(_transform_kind),
-]
-#: pydantic's names of union branches: not part of the path an author wrote.
-_BRANCH_TAGS = ("field", "group", "transform_name", "code_list", "none", "given")
-
-
-class FieldSpec(BaseModel):
-    """One value for the screen, computed from the application's data."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    source: str | None = Field(default=None, alias="from")
-    value: str | None = None  # a template over built-ins, e.g. "[renkei:{application_id}]"
-    transforms: list[TransformRef] = []
-    label: str | None = None
-    required: bool = True
-    when: str | None = None  # computed only when this data path is present
-    max_length: int | None = None
-    sensitive: bool = False  # masked in the audit log
-
-    @model_validator(mode="after")
-    def _one_source(self) -> FieldSpec:
-        if (self.source is None) == (self.value is None):
-            raise ValueError("give exactly one of 'from' or 'value'")
-        return self
-
-
-class GroupSpec(BaseModel):
-    """A repeated group of the form (児童): a list in the data, rows on the screen."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    each: str
-    label: str
-    min_items: int = 0
-    max_items: int | None = None
-    fields: dict[str, FieldSpec]
-
-
-def _field_kind(value: Any) -> str:
-    """A mapping with ``each`` is a repeated group; anything else a single field."""
-    return "group" if isinstance(value, dict) and "each" in value else "field"
-
-
-FieldOrGroup = Annotated[
-    Annotated[FieldSpec, Tag("field")] | Annotated[GroupSpec, Tag("group")],
-    Discriminator(_field_kind),
-]
-
-
-class ReceiptSpec(BaseModel):
-    """The core system's 受付番号 of this procedure: what a clerk keying by hand must give."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    pattern: str
-    example: str | None = None
-
-
-def _none_or_given(value: Any) -> str:
-    """A string is the word ``none`` (or a mistake pydantic names); anything else is given."""
-    return "none" if isinstance(value, str) else "given"
-
-
-ReceiptOrNone = Annotated[
-    Annotated[ReceiptSpec, Tag("given")] | Annotated[Literal["none"], Tag("none")],
-    Discriminator(_none_or_given),
-]
-StepsOrNone = Annotated[
-    Annotated[list[Any], Tag("given")] | Annotated[Literal["none"], Tag("none")],
-    Discriminator(_none_or_given),
-]
-
-
-class RecipeSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    procedure: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    title: str
-    selectors: str
-    receipt: ReceiptOrNone = Field(
-        description="the shape of the core system's 受付番号 (`pattern`, `example`), or "
-        "`none` for a system that gives none (keyed applications are 連携済 without one, "
-        "and 手入力済 asks for none)."
+    shown = _shown(path, display_root)
+    doc, found = read_located(path, shown)
+    if not isinstance(doc, LocDict):
+        raise RecipeError(
+            "a recipe is a mapping of procedure, title, selectors, receipt, application, "
+            "fields, already_keyed and steps",
+            pos_of(doc),
+        )
+    problems = Problems()
+    problems.add(found)
+    spec, sections = _shape(doc, problems)
+    selectors = _selectors(doc, sections, selectors_dir, display_root, problems)
+    schema = _schema(doc, sections, gaiji, problems)
+    with problems.collect():
+        _check_receipt(doc, sections)
+    codes = _code_lists(doc, sections, problems)
+    fields, groups = _check_fields(doc, sections, schema, codes, problems)
+    already, steps = _steps(doc, sections, selectors, problems)
+    problems.raise_any(shown)
+    assert spec is not None and schema is not None  # no problems: every stage ran
+    recipe = Recipe(
+        spec.procedure,
+        spec.title,
+        path,
+        selectors,
+        fields,
+        groups,
+        already,
+        steps,
+        schema,
+        spec.receipt if isinstance(spec.receipt, ReceiptSpec) else None,
+        spec.already_keyed != NONE,
     )
-    codes: dict[str, dict[str, str]] = {}
-    application: ApplicationSpec
-    fields: dict[str, FieldOrGroup]
-    already_keyed: StepsOrNone = Field(
-        description="steps that look for the application in the core system before keying "
-        "(an attempt may have pressed 登録 already), ending in `find_existing`; or `none` "
-        "for a system without an inquiry screen: an application that may have been "
-        "registered is then never keyed again automatically but goes to 要確認."
+    # One masking rule for the process (bots/masking.py): what this recipe marks sensitive
+    # is masked in every output from now on, whoever prints it.
+    protect_keys(recipe.sensitive_keys | recipe.sensitive_fields)
+    return recipe
+
+
+def _shape(doc: LocDict, problems: Problems) -> tuple[RecipeSpec | None, dict[str, Any]]:
+    """The validated file, or None; and each top-level section that is valid on its own."""
+    try:
+        spec = RecipeSpec.model_validate(doc)
+    except ValidationError as exc:
+        failed = set()
+        errors = exc.errors()
+        for error in errors:
+            failed.add(str(error["loc"][0]) if error["loc"] else "")
+            if not _explained(error, errors):
+                problems.add([_shape_problem(doc, error)])
+        return None, _sections(doc, failed, errors)
+    return spec, {name: getattr(spec, name) for name in RecipeSpec.model_fields}
+
+
+def _sections(doc: LocDict, failed: set[str], errors: list[ErrorDetails]) -> dict[str, Any]:
+    """Each section valid on its own, for the checks after the shape: a section whose only
+    mistakes are unknown keys is taken without them (a misspelt key must not hide the
+    mistakes further down that section); any other mistake leaves the section out."""
+    sections = {}
+    for name, adapter in _SECTIONS.items():
+        info = RecipeSpec.model_fields[name]
+        if name not in doc:
+            if not info.is_required():
+                sections[name] = info.get_default(call_default_factory=True)
+            continue
+        node = doc[name]
+        if name in failed:
+            own = [e for e in errors if e["loc"] and e["loc"][0] == name]
+            if any(e["type"] != "extra_forbidden" for e in own):
+                continue
+            for error in own:
+                node = _pruned(node, error["loc"][1:])
+        try:
+            sections[name] = adapter.validate_python(node)
+        except ValidationError:
+            continue  # reported already, as the first pass saw it
+    return sections
+
+
+def _pruned(node: Any, loc: tuple[int | str, ...]) -> Any:
+    """A copy of ``node`` without the key at ``loc`` (pydantic's union tags skipped)."""
+    if not loc:
+        return node
+    head, rest = loc[0], loc[1:]
+    if isinstance(node, LocDict) and isinstance(head, str) and head in node:
+        copy = LocDict(node)
+        copy.pos, copy.key_pos = node.pos, dict(node.key_pos)
+        if rest:
+            copy[head] = _pruned(node[head], rest)
+        else:
+            del copy[head]
+        return copy
+    if isinstance(node, LocList) and isinstance(head, int) and head < len(node):
+        seq = LocList(node)
+        seq.pos = node.pos
+        seq[head] = _pruned(node[head], rest)
+        return seq
+    return _pruned(node, rest) if isinstance(head, str) else node
+
+
+def _explained(error: ErrorDetails, errors: list[ErrorDetails]) -> bool:
+    """A missing key beside an unknown one that is its misspelling (``titel:``): the
+    unknown key's "did you mean" says it all."""
+    if error["type"] != "missing":
+        return False
+    key, parent = str(error["loc"][-1]), error["loc"][:-1]
+    return any(
+        other["type"] == "extra_forbidden"
+        and other["loc"][:-1] == parent
+        and difflib.get_close_matches(str(other["loc"][-1]), _KNOWN_KEYS, n=1) == [key]
+        for other in errors
     )
-    steps: list[Any]
 
 
-@dataclass(frozen=True)
-class Recipe:
-    """A loaded, validated recipe, ready to run."""
-
-    procedure: str
-    title: str
-    path: Path
-    selectors: SelectorSet
-    fields: dict[str, FieldSpec]
-    groups: dict[str, GroupSpec]
-    already_keyed: list[Step]
-    steps: list[Step]
-    schema: Schema
-    receipt: ReceiptSpec | None = None  # None: ``receipt: none``, the system gives none
-    inquiry: bool = True  # False: ``already_keyed: none``, no inquiry screen to look it up
-
-    @property
-    def system(self) -> str:
-        return self.selectors.system
-
-    @property
-    def gives_receipt(self) -> bool:
-        """Whether the core system gives a 受付番号 (the recipe does not say ``none``)."""
-        return self.receipt is not None
-
-    @property
-    def sensitive_fields(self) -> set[str]:
-        names = {n for n, f in self.fields.items() if f.sensitive}
-        for group in self.groups.values():
-            names |= {n for n, f in group.fields.items() if f.sensitive}
-        return names
-
-    @property
-    def sensitive_keys(self) -> set[str]:
-        """Keys of the application data whose values are masked wherever data is shown."""
-        return self.schema.sensitive_keys()
-
-    def receipt_problem(self, receipt_no: str) -> str | None:
-        """Why ``receipt_no`` is not a 受付番号 of this procedure, or None when it is."""
-        if self.receipt is None or re.fullmatch(self.receipt.pattern, receipt_no):
-            return None
-        example = f"（例: {self.receipt.example}）" if self.receipt.example else ""
-        return f"受付番号「{receipt_no}」は{self.title}の受付番号の形式ではありません{example}"
+def _shape_problem(doc: LocDict, error: ErrorDetails) -> RecipeError:
+    """pydantic's error as IT staff read it: the YAML path as written, and a hint."""
+    where, yaml_path = _locate(doc, error["loc"])
+    hint = _required_hint(doc, error)
+    if hint:
+        return RecipeError(hint, where)
+    kind, loc = error["type"], error["loc"]
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        close = difflib.get_close_matches(key, _KNOWN_KEYS, n=1)
+        suggestion = f" (did you mean '{close[0]}'?)" if close else ""
+        container = _locate(doc, loc[:-1])[1]
+        at = f"{container}: " if container else ""
+        return RecipeError(f"{at}unknown key '{key}'{suggestion}", where)
+    if kind == "missing":
+        parent = yaml_path.rpartition(".")[0]
+        return RecipeError(f"missing '{loc[-1]}'" + (f" in {parent}" if parent else ""), where)
+    message = error["msg"].removeprefix("Value error, ")
+    shape = _SHAPE_HINTS.get((yaml_path, kind))
+    if shape:
+        message = f"{message} ({shape})"
+    return RecipeError(f"{yaml_path}: {message}" if yaml_path else message, where)
 
 
 def _locate(doc: Any, loc: tuple[int | str, ...]) -> tuple[SourcePos | None, str]:
@@ -302,43 +302,97 @@ def _shown(path: Path, root: Path | None) -> str:
     return str(path.relative_to(root)) if root and path.is_relative_to(root) else str(path)
 
 
+def _selectors(
+    doc: LocDict,
+    sections: dict[str, Any],
+    selectors_dir: Path,
+    display_root: Path | None,
+    problems: Problems,
+) -> SelectorSet:
+    """The selector file the recipe names, as far as it loads (its problems are the
+    recipe's too); an unreadable stand-in when it cannot be read, so steps are still checked."""
+    name = sections.get("selectors")
+    path = selectors_dir / f"{name or doc.get('selectors') or 'unnamed'}.yaml"
+    if name is None:
+        return unreadable_selectors(path)
+    if not path.exists():
+        problems.add([RecipeError(f"no selector file {path}", doc.pos_of("selectors"))])
+        return unreadable_selectors(path)
+    try:
+        selectors, found = read_selectors(path, _shown(path, display_root))
+    except RecipeError as exc:
+        problems.add(exc.problems)
+        return unreadable_selectors(path)
+    problems.add(found)
+    return selectors
+
+
+def _schema(
+    doc: LocDict, sections: dict[str, Any], gaiji: frozenset[str], problems: Problems
+) -> Schema | None:
+    spec = sections.get("application")
+    if spec is None:
+        return None
+    schema, found = read_schema(doc["application"], spec, gaiji)
+    problems.add(found.found)
+    return schema
+
+
+def _check_receipt(doc: LocDict, sections: dict[str, Any]) -> None:
+    receipt = sections.get("receipt")
+    if isinstance(receipt, ReceiptSpec):
+        try:
+            re.compile(receipt.pattern)
+        except re.error as exc:
+            raise RecipeError(f"bad pattern: {exc}", doc["receipt"].pos_of("pattern")) from None
+
+
+def _code_lists(doc: LocDict, sections: dict[str, Any], problems: Problems) -> dict[str, CodeList]:
+    """The recipe's ``codes:``, each a non-empty mapping of code → label."""
+    lists: dict[str, CodeList] = {}
+    for name, codes in (sections.get("codes") or {}).items():
+        if not codes:
+            problems.add([RecipeError(f"code list '{name}' is empty", doc["codes"].pos_of(name))])
+        lists[name] = CodeList(name, dict(codes))
+    return lists
+
+
 def _check_transforms(
     spec: FieldSpec, node: Any, where: SourcePos | None, codes: dict[str, CodeList]
 ) -> None:
     """Every transform is registered, every code list declared; bind the lookups."""
+    problems = Problems()
     items = node.get("transforms") if isinstance(node, LocDict) else None
     for index, ref in enumerate(spec.transforms):
-        if isinstance(ref, str):
-            try:
-                transforms.get(ref)
-            except KeyError as exc:
-                raise RecipeError(str(exc.args[0]), where) from None
-            continue
         item = items[index] if isinstance(items, LocList) and index < len(items) else None
-        at = item.pos_of(ref.key) if isinstance(item, LocDict) else where
-        table = codes.get(ref.list_name)
-        if table is None:
-            close = difflib.get_close_matches(ref.list_name, sorted(codes), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else " (declare it under 'codes:')"
-            raise RecipeError(f"unknown code list '{ref.list_name}'{hint}", at)
-        twice = table.duplicate_labels()
-        if ref.code_of is not None and twice:
-            raise RecipeError(
-                f"code list '{ref.list_name}' gives '{twice[0]}' to more than one code: "
-                "'code_of' could not choose",
-                at,
-            )
-        ref.bind(table)
+        with problems.collect():
+            _check_transform(ref, item, where, codes)
+    problems.raise_any()
 
 
-def _code_lists(spec: RecipeSpec, doc: LocDict) -> dict[str, CodeList]:
-    """The recipe's ``codes:``, each a non-empty mapping of code → label."""
-    lists: dict[str, CodeList] = {}
-    for name, codes in spec.codes.items():
-        if not codes:
-            raise RecipeError(f"code list '{name}' is empty", doc["codes"].pos_of(name))
-        lists[name] = CodeList(name, dict(codes))
-    return lists
+def _check_transform(
+    ref: str | CodeRef, item: Any, where: SourcePos | None, codes: dict[str, CodeList]
+) -> None:
+    if isinstance(ref, str):
+        try:
+            transforms.get(ref)
+        except KeyError as exc:
+            raise RecipeError(str(exc.args[0]), pos_of(item, where)) from None
+        return
+    at = item.pos_of(ref.key) if isinstance(item, LocDict) else where
+    table = codes.get(ref.list_name)
+    if table is None:
+        close = difflib.get_close_matches(ref.list_name, sorted(codes), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else " (declare it under 'codes:')"
+        raise RecipeError(f"unknown code list '{ref.list_name}'{hint}", at)
+    twice = table.duplicate_labels()
+    if ref.code_of is not None and twice:
+        raise RecipeError(
+            f"code list '{ref.list_name}' gives '{twice[0]}' to more than one code: "
+            "'code_of' could not choose",
+            at,
+        )
+    ref.bind(table)
 
 
 def _check_source(
@@ -353,98 +407,117 @@ def _check_source(
             raise RecipeError(f"'{path}' is not an item of the application{hint}", at)
 
 
+def _check_field(
+    spec: FieldSpec,
+    node: Any,
+    where: SourcePos | None,
+    items: dict[str, ItemSpec] | None,
+    codes: dict[str, CodeList],
+) -> None:
+    """One field's transforms and, when the application loaded, its source."""
+    problems = Problems()
+    with problems.collect():
+        _check_transforms(spec, node, where, codes)
+    if items is not None:
+        with problems.collect():
+            _check_source(items, spec, node, where)
+    problems.raise_any()
+
+
 def _check_fields(
-    spec: RecipeSpec, schema: Schema, fields_node: LocDict, codes: dict[str, CodeList]
+    doc: LocDict,
+    sections: dict[str, Any],
+    schema: Schema | None,
+    codes: dict[str, CodeList],
+    problems: Problems,
 ) -> tuple[dict[str, FieldSpec], dict[str, GroupSpec]]:
     fields: dict[str, FieldSpec] = {}
     groups: dict[str, GroupSpec] = {}
-    for name, item in spec.fields.items():
+    if "fields" not in sections:
+        return fields, groups  # its shape is reported
+    fields_node: LocDict = doc["fields"]
+    items = schema.items if schema is not None else None
+    for name, item in sections["fields"].items():
         where = fields_node.pos_of(name)
-        if name in BUILTIN_NAMES:
-            raise RecipeError(f"'{name}' is a built-in value; choose another name", where)
-        if isinstance(item, GroupSpec):
-            group_node = fields_node[name]
-            listed = schema.item(item.each)
-            if listed is None or listed.type != "list" or listed.each is None:
-                raise RecipeError(
-                    f"'each: {item.each}' is not a list item of the application",
-                    group_node.pos_of("each"),
-                )
-            entry = listed.each.items or {}
-            for sub_name, sub in item.fields.items():
-                sub_where = group_node["fields"].pos_of(sub_name)
-                _check_transforms(sub, group_node["fields"].get(sub_name), sub_where, codes)
-                _check_source(entry, sub, group_node["fields"].get(sub_name), sub_where)
-            groups[name] = item
-        else:
-            _check_transforms(item, fields_node.get(name), where, codes)
-            _check_source(schema.items, item, fields_node.get(name), where)
-            fields[name] = item
+        with problems.collect():
+            if name in BUILTIN_NAMES:
+                raise RecipeError(f"'{name}' is a built-in value; choose another name", where)
+            if isinstance(item, GroupSpec):
+                _check_group(item, fields_node[name], schema, codes, problems)
+                groups[name] = item
+            else:
+                _check_field(item, fields_node.get(name), where, items, codes)
+                fields[name] = item
     return fields, groups
 
 
-def load_recipe(
-    path: Path,
-    selectors_dir: Path,
-    display_root: Path | None = None,
-    gaiji: frozenset[str] = frozenset(),
-) -> Recipe:
-    """Load, validate and resolve a recipe file. Raises a located :class:`RecipeError`."""
-    doc = load_located(path, _shown(path, display_root))
-    try:
-        spec = RecipeSpec.model_validate(doc)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where, yaml_path = _locate(doc, first["loc"])
-        message = first["msg"].removeprefix("Value error, ")
-        hint = _required_hint(doc, first)
-        if hint:
-            raise RecipeError(hint, where) from None
-        raise RecipeError(f"{yaml_path}: {message}" if yaml_path else message, where) from None
-    sel_path = selectors_dir / f"{spec.selectors}.yaml"
-    if not sel_path.exists():
-        raise RecipeError(f"no selector file {sel_path}", doc.pos_of("selectors"))
-    selectors = load_selectors(sel_path, _shown(sel_path, display_root))
-    schema = load_schema(doc["application"], spec.application, gaiji)
-    if isinstance(spec.receipt, ReceiptSpec):
-        try:
-            re.compile(spec.receipt.pattern)
-        except re.error as exc:
-            raise RecipeError(f"bad pattern: {exc}", doc["receipt"].pos_of("pattern")) from None
-    fields, groups = _check_fields(spec, schema, doc["fields"], _code_lists(spec, doc))
+def _check_group(
+    group: GroupSpec,
+    node: LocDict,
+    schema: Schema | None,
+    codes: dict[str, CodeList],
+    problems: Problems,
+) -> None:
+    entry: dict[str, ItemSpec] | None = None
+    if schema is not None:
+        listed = schema.item(group.each)
+        if listed is None or listed.type != "list" or listed.each is None:
+            raise RecipeError(
+                f"'each: {group.each}' is not a list item of the application", node.pos_of("each")
+            )
+        entry = listed.each.items or {}
+    for sub_name, sub in group.fields.items():
+        sub_node = node["fields"].get(sub_name)
+        with problems.collect():
+            _check_field(sub, sub_node, node["fields"].pos_of(sub_name), entry, codes)
 
-    ctx = ParseContext(
-        selectors,
-        names=set(fields) | set(groups) | BUILTIN_NAMES,
-        groups={g: set(spec_.fields) for g, spec_ in groups.items()},
-    )
-    inquiry = spec.already_keyed != NONE
-    already = parse_steps(doc["already_keyed"], ctx, doc.pos_of("already_keyed")) if inquiry else []
-    steps = parse_steps(doc["steps"], ctx, doc.pos_of("steps"))
-    if not any(s.name == "register" for s in _walk(steps)):
-        raise RecipeError("the steps never 'register': nothing would be keyed", doc.pos_of("steps"))
-    if inquiry and not any(s.name == "find_existing" for s in _walk(already)):
-        raise RecipeError(
-            "'already_keyed' must end in 'find_existing': without it a retry could key twice",
-            doc.pos_of("already_keyed"),
+
+def _scope(doc: LocDict, selectors: SelectorSet) -> ParseContext:
+    """Names in scope for the steps: the fields as written (a field with a problem of its
+    own is still a name, so a step using it adds no second problem)."""
+    fields_node = doc.get("fields")
+    written = fields_node if isinstance(fields_node, LocDict) else {}
+    groups = {
+        str(name): set(node["fields"]) if isinstance(node.get("fields"), LocDict) else set()
+        for name, node in written.items()
+        if isinstance(node, LocDict) and "each" in node
+    }
+    names = set(map(str, written)) | BUILTIN_NAMES
+    return ParseContext(selectors, names, groups, any_name=not isinstance(fields_node, LocDict))
+
+
+def _steps(
+    doc: LocDict, sections: dict[str, Any], selectors: SelectorSet, problems: Problems
+) -> tuple[list[Step], list[Step]]:
+    """``already_keyed`` and ``steps``, resolved; the whole-recipe checks once they parse."""
+    ctx = _scope(doc, selectors)
+    already: list[Step] = []
+    steps: list[Step] = []
+    inquiry = sections.get("already_keyed") not in (None, NONE)
+    before = len(problems.found)
+    if inquiry:
+        with problems.collect():
+            already = parse_steps(doc["already_keyed"], ctx, doc.pos_of("already_keyed"))
+    if "steps" in sections:
+        with problems.collect():
+            steps = parse_steps(doc["steps"], ctx, doc.pos_of("steps"))
+    if len(problems.found) > before:
+        return already, steps  # a step left out could be the 'register' looked for below
+    if "steps" in sections and not any(s.name == "register" for s in _walk(steps)):
+        problems.add(
+            [RecipeError("the steps never 'register': nothing would be keyed", doc.pos_of("steps"))]
         )
-    recipe = Recipe(
-        spec.procedure,
-        spec.title,
-        path,
-        selectors,
-        fields,
-        groups,
-        already,
-        steps,
-        schema,
-        spec.receipt if isinstance(spec.receipt, ReceiptSpec) else None,
-        inquiry,
-    )
-    # One masking rule for the process (bots/masking.py): what this recipe marks sensitive
-    # is masked in every output from now on, whoever prints it.
-    protect_keys(recipe.sensitive_keys | recipe.sensitive_fields)
-    return recipe
+    if inquiry and not any(s.name == "find_existing" for s in _walk(already)):
+        problems.add(
+            [
+                RecipeError(
+                    "'already_keyed' must end in 'find_existing': without it a retry could "
+                    "key twice",
+                    doc.pos_of("already_keyed"),
+                )
+            ]
+        )
+    return already, steps
 
 
 def _required_hint(doc: Any, error: Any) -> str | None:

@@ -63,7 +63,7 @@ from bots.errors import RecipeError, RecipeErrors, SourcePos
 from bots.recipe import selector_schema as schema
 from bots.recipe.selector_schema import STRATEGY_KINDS, did_you_mean, unknown
 from bots.recipe.selector_text import fill, placeholders, template_problem
-from bots.recipe.yamlpos import LocDict, load_located, pos_of
+from bots.recipe.yamlpos import LocDict, pos_of, read_located
 
 #: ``login: none`` — a core system without a log-in screen.
 NO_LOGIN = "none"
@@ -166,6 +166,15 @@ class SelectorSet:
     interrupts: tuple[Interrupt, ...] = ()
     frames: tuple[str, ...] = ()  # frame names used by any screen
     single_page: bool = False  # a JavaScript app: clicks never load a new document
+    # Checking only (``recipe check``): names written in the file that did not load, and
+    # whether the file could not be read at all; a step naming one adds no new problem.
+    broken: frozenset[str] = frozenset()
+    unreadable: bool = False
+
+    def is_broken(self, qualified: str) -> bool:
+        """Whether ``screen`` or ``screen.element`` is already reported as broken."""
+        screen_name = qualified.partition(".")[0]
+        return self.unreadable or qualified in self.broken or screen_name in self.broken
 
     def screen(self, name: str) -> Screen:
         try:
@@ -397,10 +406,31 @@ def load_selectors(path: Path, display_name: str | None = None) -> SelectorSet:
     Raises :class:`~bots.errors.RecipeError` — :class:`~bots.errors.RecipeErrors` when the
     file has several problems, in the order they stand in the file.
     """
-    doc = load_located(path, display_name)
+    selectors, problems = read_selectors(path, display_name)
+    if problems:
+        raise RecipeErrors.of(problems)
+    return selectors
+
+
+def unreadable_selectors(path: Path) -> SelectorSet:
+    """A stand-in for a selector file that could not be read, so a recipe's steps are still
+    checked for everything but the elements they name."""
+    return SelectorSet(path.stem, path.stem, path, {}, None, unreadable=True)
+
+
+def read_selectors(
+    path: Path, display_name: str | None = None
+) -> tuple[SelectorSet, list[RecipeError]]:
+    """The screens and elements that load, and every problem of the rest (in file order).
+
+    A file that cannot be read or parsed at all raises. The set's ``broken`` names what
+    did not load, so a recipe checked against it reports each mistake once.
+    """
+    doc, problems = read_located(path, display_name)
     if not isinstance(doc, LocDict):
         raise RecipeError("a selector file is a mapping", pos_of(doc))
     loader = _Loader()
+    loader.problems += problems
     top = loader.validate(schema.SelectorFileModel, doc, doc.pos, "key", "")
     screens: dict[str, Screen] = {}
     screens_node = doc.get("screens")
@@ -414,17 +444,31 @@ def load_selectors(path: Path, display_name: str | None = None) -> SelectorSet:
     if doc.get("busy") is not None:
         busy = loader.element("*", "busy", doc["busy"], doc.pos_of("busy"), "busy")
     interrupts = loader.interrupts(doc.get("interrupts"))
-    if loader.problems:
-        raise RecipeErrors.of(sorted(loader.problems, key=_order))
-    frames = tuple(sorted({s.frame for s in screens.values() if s.frame}))
-    return SelectorSet(
-        top.system,
-        top.title or top.system,
+    system = top.system if top is not None else str(doc.get("system") or path.stem)
+    selectors = SelectorSet(
+        system,
+        (top.title if top is not None else None) or system,
         path,
         screens,
         login,
         busy,
         tuple(interrupts),
-        frames,
-        top.single_page,
+        tuple(sorted({s.frame for s in screens.values() if s.frame})),
+        bool(top.single_page) if top is not None else False,
+        broken=frozenset(_written(_mapping(screens_node)) - _loaded(screens)),
     )
+    return selectors, sorted(loader.problems, key=_order)
+
+
+def _written(screens_node: dict[str, Any]) -> set[str]:
+    """``screen`` and ``screen.element`` for every name the file writes."""
+    names = set()
+    for sname, snode in screens_node.items():
+        names.add(str(sname))
+        for ename in _mapping(_mapping(snode).get("elements")):
+            names.add(f"{sname}.{ename}")
+    return names
+
+
+def _loaded(screens: dict[str, Screen]) -> set[str]:
+    return {*screens, *(f"{s}.{e}" for s, screen in screens.items() for e in screen.elements)}

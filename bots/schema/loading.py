@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from bots import transforms
-from bots.errors import RecipeError, SourcePos
+from bots.errors import Problems, RecipeError, SourcePos
 from bots.recipe.yamlpos import LocDict, LocList, pos_of
 from bots.schema import law, rules  # noqa: F401  (register the built-in rules)
 from bots.schema.model import ApplicationSpec, ItemSpec
@@ -113,65 +113,94 @@ def load_gaiji(path: Path | None) -> frozenset[str]:
 
 
 def load_schema(node: LocDict, spec: ApplicationSpec, gaiji: frozenset[str]) -> Schema:
-    """Resolve names and paths of a validated ``application:`` block; RecipeError with pos."""
-    _check_items(spec.items, spec.items, node.get("items"), node.pos_of("items"))
+    """Resolve names and paths of a validated ``application:`` block.
+
+    Raises a located RecipeError — every problem of the block at once (each item and each
+    rule is checked even after a broken one)."""
+    schema, problems = read_schema(node, spec, gaiji)
+    problems.raise_any()
+    return schema
+
+
+def read_schema(
+    node: LocDict, spec: ApplicationSpec, gaiji: frozenset[str]
+) -> tuple[Schema, Problems]:
+    """The schema without the rules that do not resolve, and every problem of the block:
+    a recipe check goes on to the fields that read these items."""
+    problems = Problems()
+    _check_items(spec.items, spec.items, node.get("items"), node.pos_of("items"), problems)
     rules_node = node.get("rules") or LocList()
-    parsed = [
-        _rule(spec.items, rule_node, pos_of(rule_node, node.pos_of("rules")))
-        for rule_node in rules_node
-    ]
-    return Schema(spec, tuple(parsed), gaiji)
+    parsed = []
+    for rule_node in rules_node:
+        with problems.collect():
+            parsed.append(_rule(spec.items, rule_node, pos_of(rule_node, node.pos_of("rules"))))
+    return Schema(spec, tuple(parsed), gaiji), problems
 
 
 def _check_items(
-    root: dict[str, ItemSpec], items: dict[str, ItemSpec], node: Any, where: SourcePos | None
+    root: dict[str, ItemSpec],
+    items: dict[str, ItemSpec],
+    node: Any,
+    where: SourcePos | None,
+    problems: Problems,
 ) -> None:
     for key, spec in items.items():
-        item_node = node.get(key) if isinstance(node, LocDict) else None
-        at = node.pos_of(key) if isinstance(node, LocDict) else where
+        with problems.collect():
+            _check_item(root, spec, node, key, where, problems)
 
-        def pos(
-            attr: str, item_node: Any = item_node, at: SourcePos | None = at
-        ) -> SourcePos | None:
-            return item_node.pos_of(attr) if isinstance(item_node, LocDict) else at
 
-        for name in spec.normalize:
-            try:
-                transforms.get(name)
-            except KeyError as exc:
-                raise RecipeError(str(exc.args[0]), pos("normalize")) from None
-        if spec.pattern is not None:
-            try:
-                re.compile(spec.pattern)
-            except re.error as exc:
-                raise RecipeError(f"bad pattern: {exc}", pos("pattern")) from None
-        if spec.type == "date":
-            for attr in ("min", "max"):
-                value = getattr(spec, attr)
-                if value is not None:
-                    try:
-                        date.fromisoformat(str(value))
-                    except ValueError:
-                        raise RecipeError(f"'{attr}' is a date YYYY-MM-DD", pos(attr)) from None
-            for attr in ("not_before", "not_after"):
-                other = getattr(spec, attr)
-                target = find_item(root, other) if other else None
-                if other and (target is None or target.type != "date"):
-                    raise RecipeError(
-                        _unknown_item(root, other, f"'{attr}' needs a date item"), pos(attr)
-                    )
-        if spec.items is not None:
-            _check_items(
-                root,
-                spec.items,
-                item_node.get("items") if isinstance(item_node, LocDict) else None,
-                at,
-            )
-        if spec.each is not None and spec.each.items is not None:
-            each = item_node.get("each") if isinstance(item_node, LocDict) else None
-            _check_items(
-                root, spec.each.items, each.get("items") if isinstance(each, LocDict) else None, at
-            )
+def _check_item(
+    root: dict[str, ItemSpec],
+    spec: ItemSpec,
+    node: Any,
+    key: str,
+    where: SourcePos | None,
+    problems: Problems,
+) -> None:
+    """One item: its transforms, pattern, dates and the items inside it."""
+    item_node = node.get(key) if isinstance(node, LocDict) else None
+    at = node.pos_of(key) if isinstance(node, LocDict) else where
+
+    def pos(attr: str, item_node: Any = item_node, at: SourcePos | None = at) -> SourcePos | None:
+        return item_node.pos_of(attr) if isinstance(item_node, LocDict) else at
+
+    for name in spec.normalize:
+        try:
+            transforms.get(name)
+        except KeyError as exc:
+            raise RecipeError(str(exc.args[0]), pos("normalize")) from None
+    if spec.pattern is not None:
+        try:
+            re.compile(spec.pattern)
+        except re.error as exc:
+            raise RecipeError(f"bad pattern: {exc}", pos("pattern")) from None
+    if spec.type == "date":
+        for attr in ("min", "max"):
+            value = getattr(spec, attr)
+            if value is not None:
+                try:
+                    date.fromisoformat(str(value))
+                except ValueError:
+                    raise RecipeError(f"'{attr}' is a date YYYY-MM-DD", pos(attr)) from None
+        for attr in ("not_before", "not_after"):
+            other = getattr(spec, attr)
+            target = find_item(root, other) if other else None
+            if other and (target is None or target.type != "date"):
+                raise RecipeError(
+                    _unknown_item(root, other, f"'{attr}' needs a date item"), pos(attr)
+                )
+    if spec.items is not None:
+        _check_items(
+            root,
+            spec.items,
+            item_node.get("items") if isinstance(item_node, LocDict) else None,
+            at,
+            problems,
+        )
+    if spec.each is not None and spec.each.items is not None:
+        each = item_node.get("each") if isinstance(item_node, LocDict) else None
+        each_items = each.get("items") if isinstance(each, LocDict) else None
+        _check_items(root, spec.each.items, each_items, at, problems)
 
 
 def _rule(items: dict[str, ItemSpec], node: Any, where: SourcePos | None) -> Rule:

@@ -68,12 +68,12 @@ class ForEach(Step):
     def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
         check_keys(node, {cls.name, "as", "steps"})
         group = str(arg)
-        if group not in ctx.groups:
+        if group not in ctx.groups and not ctx.any_name:
             raise RecipeError(
                 f"'{group}' is not a repeated group of the recipe", pos_of(arg, node.pos)
             )
         alias = str(node.get("as", "item"))
-        inner = ctx.child(**{alias: ctx.groups[group]})
+        inner = ctx.child(**{alias: ctx.groups.get(group, set())})
         return cls(group, alias, parse_steps(node.get("steps"), inner, node.pos_of(cls.name)))
 
     def children(self) -> list[Step]:
@@ -106,7 +106,7 @@ class EnsureRows(Step):
         spec = as_mapping(arg, node, cls.name)
         check_keys(spec, {"rows", "add", "count"})
         group = str(spec.get("count"))
-        if group not in ctx.groups:
+        if group not in ctx.groups and not ctx.any_name:
             raise RecipeError(f"'{group}' is not a repeated group", spec.pos_of("count"))
         return cls(
             ctx.element(spec.get("rows"), spec.pos), ctx.element(spec.get("add"), spec.pos), group

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from bots.contracts import Driver
-from bots.errors import RecipeError, SourcePos
+from bots.errors import Problems, RecipeError, Reported, SourcePos
 from bots.recipe.selectors import Element, Screen, SelectorSet
 from bots.recipe.template import Template
 from bots.recipe.yamlpos import LocDict, LocList, pos_of
@@ -32,11 +32,15 @@ class ParseContext:
     names: set[str]  # fields, built-ins and loop variables visible here
     groups: dict[str, set[str]] = field(default_factory=dict)  # group → its field names
     params: set[str] = field(default_factory=set)  # element parameters available (index)
+    # Checking a recipe whose 'fields' could not be read (reported already): any name goes.
+    any_name: bool = False
 
     def element(self, value: Any, where: SourcePos | None) -> Element:
         try:
             element = self.selectors.element(str(value))
         except KeyError as exc:
+            if self.selectors.is_broken(str(value)):
+                raise Reported() from None
             raise RecipeError(str(exc.args[0]), pos_of(value, where)) from None
         missing = set(element.params) - self.params - self.names
         if missing:
@@ -51,6 +55,8 @@ class ParseContext:
         try:
             return self.selectors.screen(str(value))
         except KeyError as exc:
+            if self.selectors.is_broken(str(value)):
+                raise Reported() from None
             raise RecipeError(str(exc.args[0]), pos_of(value, where)) from None
 
     def template(self, value: Any, where: SourcePos | None) -> Template:
@@ -70,6 +76,8 @@ class ParseContext:
 
     def _check_path(self, name: str, shown: str, where: SourcePos | None) -> None:
         root, _, rest = name.partition(".")
+        if self.any_name:
+            return
         if root not in self.names:
             close = difflib.get_close_matches(root, sorted(self.names), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
@@ -78,7 +86,7 @@ class ParseContext:
             raise RecipeError(f"'{root}' has no field '{rest}'", where)
 
     def name(self, value: Any, where: SourcePos | None) -> str:
-        if str(value) not in self.names:
+        if str(value) not in self.names and not self.any_name:
             close = difflib.get_close_matches(str(value), sorted(self.names), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise RecipeError(f"unknown value '{value}'{hint}", pos_of(value, where))
@@ -91,6 +99,7 @@ class ParseContext:
             self.names | set(extra_groups) | {"index"},
             {**self.groups, **extra_groups},
             self.params | {"index"},
+            self.any_name,
         )
 
 
@@ -170,29 +179,58 @@ def register(cls: type[Step]) -> type[Step]:
 
 
 def parse_steps(node: Any, ctx: ParseContext, where: SourcePos | None) -> list[Step]:
-    """Parse a YAML list of steps; each item is a mapping whose first key is the step."""
+    """Parse a YAML list of steps; each item is a mapping whose first key is the step.
+
+    Every step is checked even after a broken one, so one pass reports them all (a
+    broken step is left out of the list; the loader does not run a recipe with problems).
+    """
     if not isinstance(node, LocList):
-        raise RecipeError("steps are a list", pos_of(node, where))
+        raise RecipeError(
+            "steps are a list: each step on its own line, starting with '- '",
+            pos_of(node, where),
+        )
     steps: list[Step] = []
+    problems = Problems()
     for item in node:
-        if isinstance(item, str):
-            item_map = LocDict({str(item): None})
-            item_map.pos, item_map.key_pos = item.pos, {str(item): item.pos}  # type: ignore[attr-defined]
-            item = item_map
-        if not isinstance(item, LocDict) or not item:
-            raise RecipeError(
-                "a step is a mapping like '- click: menu.search'", pos_of(item, where)
-            )
-        step_name = next(iter(item))
-        cls = STEPS.get(step_name)
-        if cls is None:
-            close = difflib.get_close_matches(step_name, sorted(STEPS), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise RecipeError(f"unknown step '{step_name}'{hint}", item.pos_of(step_name))
-        step = cls.parse(item[step_name], item, ctx)
-        step.pos = item.pos_of(step_name)
-        steps.append(step)
+        with problems.collect():
+            steps.append(_parse_step(item, ctx, where))
+    problems.raise_any()
     return steps
+
+
+def _parse_step(item: Any, ctx: ParseContext, where: SourcePos | None) -> Step:
+    if isinstance(item, str):
+        if item not in STEPS and item.split()[0] in STEPS:  # "- click menu.search"
+            name = item.split()[0]
+            raise RecipeError(
+                f"a step is '- {name}: argument' (missing ':' after '{name}')",
+                pos_of(item, where),
+            )
+        item_map = LocDict({str(item): None})
+        item_map.pos, item_map.key_pos = item.pos, {str(item): item.pos}  # type: ignore[attr-defined]
+        item = item_map
+    if not isinstance(item, LocDict) or not item:
+        raise RecipeError("a step is a mapping like '- click: menu.search'", pos_of(item, where))
+    step_name = next(iter(item))
+    cls = STEPS.get(step_name)
+    if cls is None:
+        close = difflib.get_close_matches(step_name, sorted(STEPS), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise RecipeError(f"unknown step '{step_name}'{hint}", item.pos_of(step_name))
+    try:
+        step = cls.parse(item[step_name], item, ctx)
+    except RecipeError as exc:
+        if item[step_name] is None and len(item) > 1 and exc.problems:
+            # "- fill:" with its mapping written beside it instead of under it
+            second = list(item)[1]
+            raise RecipeError(
+                f"'{step_name}' has no argument and '{second}' stands beside it: indent "
+                f"the argument under '{step_name}:' (two more spaces)",
+                item.pos_of(second),
+            ) from exc
+        raise
+    step.pos = item.pos_of(step_name)
+    return step
 
 
 def check_keys(node: LocDict, allowed: set[str]) -> None:

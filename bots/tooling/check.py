@@ -17,7 +17,7 @@ from bots.config import Settings
 from bots.errors import RecipeError
 from bots.recipe.model import GAIJI_FILE, load_each, load_recipe
 from bots.recipe.selectors import load_selectors
-from bots.recipe.yamlpos import LocDict, load_located
+from bots.recipe.yamlpos import LocDict, read_located
 from bots.schema.loading import load_gaiji
 
 
@@ -54,7 +54,7 @@ def _shown(path: Path, root: Path) -> str:
 
 def _kind(path: Path, shown: str) -> str:
     """A selector file has ``screens:`` (or ``system:``) and no ``procedure:``."""
-    doc = load_located(path, shown)
+    doc, _ = read_located(path, shown)  # a duplicate key is reported by the loader
     if (
         isinstance(doc, LocDict)
         and "procedure" not in doc
