@@ -35,8 +35,12 @@ def _installation_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
     """One signing key (and staff-actions log) for the session, outside the checkout: a test
     that runs the bot or the CLI without naming a folder must not write into the project's var/.
     (Subprocesses inherit it; tests that need their own key set RENKEI_KEY_DIR.)"""
-    before = {name: os.environ.get(name) for name in ("RENKEI_KEY_DIR", "RENKEI_AUDIT_DIR")}
+    names = ("RENKEI_KEY_DIR", "RENKEI_AUDIT_DIR", "RENKEI_DB")
+    before = {name: os.environ.get(name) for name in names}
     os.environ["RENKEI_KEY_DIR"] = str(tmp_path_factory.mktemp("keys"))
+    # a test that names no database must not create the checkout's var/renkei.db either
+    default_db = tmp_path_factory.mktemp("db") / "renkei.db"
+    os.environ.setdefault("RENKEI_DB", f"sqlite:///{default_db}")
     # and the staff actions' log of a CLI test that names no folder (schedule changes are
     # audited) goes there too, never into the checkout's var/audit
     os.environ.setdefault("RENKEI_AUDIT_DIR", str(tmp_path_factory.mktemp("audit")))
