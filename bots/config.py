@@ -110,6 +110,11 @@ class Settings:
             else None
         )
     )
+    # How long a run (or a tool) waits for a free licence when all RENKEI_CORE_SESSIONS
+    # are in use before it gives up for now (the applications stay in the queue).
+    session_wait_s: float = field(
+        default_factory=lambda: _float_env("RENKEI_CORE_SESSION_WAIT_S", 60.0, "秒")
+    )
     lease_s: float = field(default_factory=lambda: float(_env("RENKEI_LEASE_S", "300")))
     retry_later_s: float = field(default_factory=lambda: float(_env("RENKEI_RETRY_LATER_S", "600")))
     # Look every application up in the core system before typing ("always"), or only those

@@ -102,6 +102,7 @@ def engine_settings(settings: Settings) -> EngineSettings:
         lease=timedelta(seconds=settings.lease_s),
         retry_later=timedelta(seconds=settings.retry_later_s),
         session_limit=settings.core_sessions,
+        session_wait_s=settings.session_wait_s,
         verify_always=settings.verify == "always",
     )
 

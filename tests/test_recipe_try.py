@@ -9,6 +9,7 @@ writes. No browser is held in the test thread: the dry run starts its own Playwr
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from bots.demo.seed import application_id, seed
 from bots.masking import VALUE_MASK
 from bots.queue.db import Database
 from bots.queue.schema import AttemptRow, RunRow
+from bots.queue.slots import SessionSlots
 from bots.service import load_recipes, run_once
 from bots.tooling.dryrun import dry_run
 
@@ -139,6 +141,41 @@ def test_try_refuses_an_unknown_application_and_another_procedures(
     assert unknown.exit_code == 1 and "申請 JT-X は管理データベースにありません" in unknown.output
     assert other.exit_code == 1
     assert f"申請 {application_id(0)} は手続 {JT} の申請です" in other.output
+
+
+def test_a_dry_run_holds_a_licence_like_a_run_and_waits_for_none_beyond_the_limit(
+    settings: Settings, db: Database, core: Any
+) -> None:
+    """With one licence (RENKEI_CORE_SESSIONS=1) held by a runner, a dry run does not log
+    in as a second session: it says why and opens nothing; once free, it holds the licence
+    while it works and gives it back."""
+    seed(db, 1, core.url, problems=False)
+    app_id = application_id(0)
+    settings.core_sessions, settings.session_wait_s = 1, 0.0
+    slots = SessionSlots(db)
+    held = slots.acquire("kosodate", "runner-1", timedelta(minutes=5), 1)
+    assert held is not None
+
+    refused = dry_run(settings, load_recipes(settings)[JT], app_id, db=db)
+
+    assert not refused.stopped_before_register and refused.problem_kind == "transient"
+    assert refused.problem == "kosodate: 同時接続数の上限（1）に達しているため待機しました"
+    assert refused.screens == [] and not list(refused.folder.glob("*.png"))
+
+    slots.release("kosodate", held, "runner-1")
+    seen: list[dict[int, str]] = []
+    tried = dry_run(
+        settings,
+        load_recipes(settings)[JT],
+        app_id,
+        db=db,
+        observe=lambda *_: seen.append(slots.holders("kosodate")),
+    )
+
+    assert tried.stopped_before_register, tried.problem
+    assert seen and all(list(h.values())[0].startswith("tool:") for h in seen), seen
+    assert slots.holders("kosodate") == {}  # given back
+    assert core.records() == []
 
 
 # --- renkei recipe check FILE… -------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from loguru import logger
@@ -25,6 +26,25 @@ from bots.recipe.model import Recipe
 
 if TYPE_CHECKING:
     from bots.engine.runner import EngineSettings
+
+
+def hold_licence(
+    slots: SessionSlots, system: str, holder: str, lease: timedelta, limit: int, wait_s: float
+) -> int:
+    """One of the system's ``limit`` licence slots for ``holder``, waiting up to ``wait_s``
+    while all are in use (a run's and a tool's browser alike); CoreUnavailable after."""
+    waiting = Retrying(
+        stop=stop_after_delay(wait_s),
+        wait=wait_fixed(1),
+        retry=retry_if_result(lambda slot: slot is None),  # all licences in use: wait
+    )
+    try:
+        slot = waiting(slots.acquire, system, holder, lease, limit)
+    except RetryError:
+        slot = None
+    if slot is None:
+        raise CoreUnavailable(f"{system}: 同時接続数の上限（{limit}）に達しているため待機しました")
+    return int(slot)
 
 
 @dataclass
@@ -58,20 +78,14 @@ class Systems:
         if system in self.held:
             self.slots.extend(system, self.held[system], self.runner, lease)
             return
-        slots, limit = self.slots, self.settings.session_limit
-        waiting = Retrying(
-            stop=stop_after_delay(self.settings.session_wait_s),
-            wait=wait_fixed(1),
-            retry=retry_if_result(lambda slot: slot is None),  # all licences in use: wait
+        slot = hold_licence(
+            self.slots,
+            system,
+            self.runner,
+            lease,
+            self.settings.session_limit,
+            self.settings.session_wait_s,
         )
-        try:
-            slot = waiting(slots.acquire, system, self.runner, lease, limit)
-        except RetryError:
-            slot = None
-        if slot is None:
-            raise CoreUnavailable(
-                f"{system}: 同時接続数の上限（{limit}）に達しているため待機しました"
-            )
         self.held[system] = slot
         self.stack.callback(self._give_back, system, slot)
 

@@ -24,6 +24,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -34,7 +35,13 @@ from bots.engine.evidence import inside, safe_path_part
 from bots.engine.results import Evidence, KeyedValue
 from bots.engine.runtime import AppRuntime, StoppedBeforeRegister, keyed_labels
 from bots.engine.values import check_application, compute_values
-from bots.errors import BusinessError, RenkeiError, ScreenChanged, TransientError
+from bots.errors import (
+    BusinessError,
+    CoreUnavailable,
+    RenkeiError,
+    ScreenChanged,
+    TransientError,
+)
 from bots.masking import scrub_text
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow
@@ -166,6 +173,24 @@ def dry_run(
         report.problem, report.problem_kind = exc.reason, "data"
         log.close()
         return report
+    try:
+        _try_on_screens(settings, recipe, app.id, values, folder, log, observe, report)
+    except CoreUnavailable as exc:  # every licence in use: nothing was opened
+        report.problem, report.problem_kind = str(exc), "transient"
+        log.close()
+    return report
+
+
+def _try_on_screens(
+    settings: Settings,
+    recipe: Recipe,
+    app_id: str,
+    values: dict[str, Any],
+    folder: Path,
+    log: _TryLog,
+    observe: Observer | None,
+    report: TryReport,
+) -> None:
     sensitive = {str(values.get(n)) for n in recipe.sensitive_fields if values.get(n)}
     with driver_for(settings, recipe.selectors) as driver:
         rt = AppRuntime(
@@ -174,7 +199,7 @@ def dry_run(
             values=values,
             sensitive_values=sensitive,
             audit=log,
-            application_id=app.id,
+            application_id=app_id,
             evidence_dir=folder,
             on_register=_never,
             labels=keyed_labels(recipe),
@@ -189,7 +214,6 @@ def dry_run(
         finally:
             log.close()
     report.screens, report.keyed, report.screenshots = log.screens(), rt.keyed, rt.evidence
-    return report
 
 
 def _walk(
