@@ -11,6 +11,8 @@ Every switch and every recipe check is a line of the staff actions' audit log wi
 person, written in the same transaction as the row it records. The health of a procedure
 is read from what is on record: the recipe as it loads now, its last check, the runs'
 summaries (the last run that worked it, the stops of its subsystem, selector drift).
+:func:`catalogued` lays those states over the national plan's 26 (:mod:`bots.catalogue`):
+each of the 26 by 分野 with its state or 「レシピなし」, then the recipes outside them.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bots.audit.anchors import session_anchor
+from bots.catalogue import BY_ID, FIELDS, CatalogueProcedure, in_field
 from bots.config import Settings, ja_time
 from bots.contracts import AuditEvent
 from bots.errors import RecipeError, RenkeiError
@@ -39,6 +42,9 @@ from bots.queue.schema import (
 )
 from bots.queue.sql import utcnow
 from bots.review import record
+
+#: The error of a procedure that has a switch on record but no recipe file.
+NO_RECIPE_FILE = "レシピのファイルがありません"
 
 #: How many of the latest runs are read for the last run, stops and drift of a procedure.
 RUNS_READ = 200
@@ -366,6 +372,7 @@ class ProcedureState:
     last_check: Check | None
     last_run: RunTouch | None
     stop: Stop | None  # its subsystem was stopped in the subsystem's last run
+    recipe_file: bool = True  # False: only a switch is on record, no recipe file
 
     @property
     def enabled(self) -> bool:
@@ -395,7 +402,10 @@ def _last_run(db: Database, runs: list[RunRow], procedure: str) -> RunTouch | No
 
 def health(settings: Settings, db: Database) -> Health:
     """The state of every procedure there is (a recipe file, or a switch on record)."""
-    recipes, broken = loaded(settings)
+    return _health(db, *loaded(settings))
+
+
+def _health(db: Database, recipes: dict[str, Any], broken: dict[str, str]) -> Health:
     known = switches(db)
     checks = last_checks(db)
     runs = recent_runs(db)
@@ -405,7 +415,7 @@ def health(settings: Settings, db: Database) -> Health:
     for p in sorted(set(recipes) | set(broken) | set(known)):
         recipe = recipes.get(p)
         system = recipe.system if recipe is not None else None
-        error = broken.get(p) or (None if recipe is not None else "レシピのファイルがありません")
+        error = broken.get(p) or (None if recipe is not None else NO_RECIPE_FILE)
         states.append(
             ProcedureState(
                 procedure=p,
@@ -416,6 +426,99 @@ def health(settings: Settings, db: Database) -> Health:
                 last_check=checks.get(p),
                 last_run=_last_run(db, runs, p),
                 stop=stops.get(system) if system else None,
+                recipe_file=recipe is not None or p in broken,
             )
         )
     return Health(states, stops, drift_events(runs))
+
+
+# --- the national plan's 26, each with its state ------------------------------------
+
+#: The group of the recipes of procedures outside the catalogue (予防接種 …).
+OTHER = "その他"
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One line of the list: a procedure of the catalogue (or a recipe outside it, ``entry``
+    None) with its state (``state`` None: no recipe file, never switched)."""
+
+    procedure: str
+    entry: CatalogueProcedure | None
+    state: ProcedureState | None
+
+    @property
+    def recipe(self) -> Literal["ok", "error", "none"]:
+        """あり（正常）/ あり（エラー）/ なし: a file that does not load is a recipe all the same."""
+        if self.state is None or not self.state.recipe_file:
+            return "none"
+        return "ok" if self.state.error is None else "error"
+
+    @property
+    def title(self) -> str:
+        """The recipe's title (what the runs' reports say), else the name staff use."""
+        if self.state is not None and self.state.title:
+            return self.state.title
+        return self.entry.short if self.entry is not None else self.procedure
+
+    @property
+    def first_problem(self) -> str | None:
+        """The first line of the loader's error: the whole list is ``renkei recipe check``'s."""
+        if self.recipe != "error" or self.state is None or not self.state.error:
+            return None
+        lines = self.state.error.strip().splitlines()
+        return lines[0] + ("…" if len(lines) > 1 else "")
+
+    @property
+    def moved(self) -> bool:
+        """The recipe keys into another subsystem than the catalogue says (worth a look)."""
+        system = self.state.system if self.state is not None else None
+        return bool(self.entry and system and system != self.entry.subsystem)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A 分野 of the plan (子育て, 介護) in its order, or その他."""
+
+    field: str
+    procedures: list[Listed]
+
+    @property
+    def with_recipe(self) -> int:
+        return sum(p.recipe != "none" for p in self.procedures)
+
+
+@dataclass(frozen=True)
+class Catalogued:
+    """What ``renkei procedures`` and the レシピ・画面 page show: the 26 by 分野, then the
+    recipes outside them, the stopped subsystems and the drift."""
+
+    groups: list[Group]
+    health: Health
+
+    @property
+    def planned(self) -> list[Listed]:
+        return [p for g in self.groups if g.field != OTHER for p in g.procedures]
+
+    def count_text(self) -> str:
+        """``26 手続中 3 手続にレシピがあります`` (with how many of them do not load)."""
+        planned = self.planned
+        having = [p for p in planned if p.recipe != "none"]
+        bad = sum(p.recipe == "error" for p in having)
+        text = f"{len(planned)} 手続中 {len(having)} 手続にレシピがあります"
+        return text + (f"（うち {bad} 手続のレシピにエラー）" if bad else "")
+
+
+def catalogued(settings: Settings, db: Database) -> Catalogued:
+    """Every procedure of the catalogue with its state, by 分野 in the plan's order, then
+    the recipes (or switches) of procedures outside it under その他."""
+    found = _health(db, *loaded(settings))
+    states = {p.procedure: p for p in found.procedures}
+    groups = [
+        Group(field, [Listed(e.id, e, states.get(e.id)) for e in in_field(field)])
+        for field in FIELDS
+    ]
+    others = [Listed(p, None, s) for p, s in states.items() if p not in BY_ID]
+    if others:
+        groups.append(Group(OTHER, others))
+    return Catalogued(groups, found)

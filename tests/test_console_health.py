@@ -65,8 +65,23 @@ def test_it_sees_every_procedure_and_the_broken_recipe_located(url: str, console
     sign_in(page, url, "sato")
     page.get_by_role("link", name="レシピ・画面").click()
     assert page.locator("h1").inner_text() == "レシピ・画面"
-    rows = page.get_by_test_id("procedures").locator("tbody tr")
-    assert rows.count() == 4  # the shipped recipes, one of them broken here
+    rows = page.get_by_test_id("procedures").locator("tbody tr[data-procedure]")
+    assert rows.count() == 27  # the national plan's 26, then the shipped recipe outside them
+    count = page.get_by_test_id("procedure-count").inner_text()
+    assert count == "26 手続中 3 手続にレシピがあります（うち 1 手続のレシピにエラー）"
+    groups = page.get_by_test_id("procedures").locator("tr.group").all_inner_texts()
+    assert groups == [
+        "子育て（15 手続、レシピあり 2）",
+        "介護（11 手続、レシピあり 1）",
+        "その他（26 手続の外のレシピ 1 件）",
+    ]
+    none = _row(page, "kaigo_futan_gendo")
+    assert none.locator('[data-field="recipe"]').inner_text() == "レシピなし"
+    assert "介護保険負担限度額認定申請" in none.inner_text()
+    assert none.get_by_role("button").count() == 0  # nothing to switch yet
+    assert (
+        page.locator('[data-field-group="その他"] tr[data-procedure="yobou_sesshu"]').count() == 1
+    )
     jt = _row(page, JT)
     assert "児童手当 認定請求（jidou_teate_nintei）" in jt.inner_text()
     assert jt.locator('[data-field="recipe"]').inner_text() == "正常"

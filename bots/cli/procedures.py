@@ -1,21 +1,28 @@
 """``renkei procedure disable|enable|check|list`` and ``renkei procedures``.
 
 IT switches a procedure off while its screens or recipe are being fixed, and on again;
-checks every recipe now (recorded, as the console's 今すぐ確認 does); and lists the state of
-every procedure. Everything goes through :mod:`bots.procedures`, the same functions the
+checks every recipe now (recorded, as the console's 今すぐ確認 does); and lists the
+national plan's 26 procedures by 分野 with the state of each (「レシピなし」 on one line), then
+the recipes outside the 26 under その他. Everything goes through :mod:`bots.procedures`, the same functions the
 console calls; every change is audited with the person (``--by``, default the login name).
 """
 
 from __future__ import annotations
 
 import getpass
+import json
 from collections.abc import Callable
-from typing import TypeVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from bots.config import Settings, ja_time
+from bots.catalogue import CATALOGUE
+from bots.config import Settings, ja_time, jst
 from bots.queue.db import Database
+
+if TYPE_CHECKING:
+    from bots.procedures import Listed
 
 T = TypeVar("T")
 
@@ -118,33 +125,71 @@ def procedure_check(ctx: click.Context, who: str | None) -> None:
         raise RecipeBroken(f"読み込めないレシピが {bad} 件あります")
 
 
-def _state_lines(settings: Settings, db: Database) -> list[str]:
-    """The state of every procedure, then the stopped subsystems and the drift, as lines."""
-    from bots.procedures import health
+def _recipe_text(p: Listed) -> str:
+    """あり（正常）/ あり（エラー: first problem）, with the subsystem it keys into."""
+    state = p.state
+    if p.recipe == "ok" and state is not None:
+        moved = f"（カタログでは {p.entry.subsystem}）" if p.moved and p.entry else ""
+        return f"あり（正常）  サブシステム: {state.system}{moved}"
+    problem = p.first_problem or ""
+    more = "  すべての不備: renkei recipe check" if problem.endswith("…") else ""
+    return f"あり（エラー: {problem}）{more}"
 
-    found = health(settings, db)
-    lines = ["手続の状態（時刻は日本時間）"]
-    for p in found.procedures:
-        system = f"（サブシステム {p.system}）" if p.system else ""
-        lines.append(f"{p.procedure}  {p.title or '（名称不明）'}{system}")
-        lines.append(f"  レシピ: {'正常' if p.error is None else '不備 ' + p.error}")
-        state = "実行する" if p.enabled else "停止中"
-        lines.append(f"  状態: {state}" + (f"  {p.switch.text()}" if p.switch else ""))
-        c = p.last_check
-        checked = (
-            f"{ja_time(c.checked_at)} {'正常' if c.ok else '不備'}（{c.by}）" if c else "未確認"
-        )
-        lines.append(f"  最終確認: {checked}")
-        r = p.last_run
-        ran = f"{ja_time(r.started_at)}  {r.counts_text()}  run {r.run_id}" if r else "なし"
-        lines.append(f"  最終実行: {ran}")
-        if p.stop is not None:
-            lines.append(f"  サブシステム停止: {p.stop.system}: {p.stop.why}")
-    lines.append("停止中のサブシステム: " + ("なし" if not found.stops else ""))
-    for stop in found.stops.values():
+
+#: The width of the id column: 「レシピなし」 and the names line up under each other.
+ID_WIDTH = max(len(e.id) for e in CATALOGUE)
+
+
+def _name(p: Listed, state: str = "") -> str:
+    """``id  [state]  短い名称 — 正式名称`` (the official name once when staff use it as is)."""
+    title = "" if p.title == p.procedure else p.title
+    official = f" — {p.entry.name}" if p.entry and p.entry.name != p.title else ""
+    return f"  {p.procedure:<{ID_WIDTH}}  {state}{title}{official}".rstrip()
+
+
+def _procedure_lines(p: Listed) -> list[str]:
+    """One line for a procedure without a recipe; its recipe, switch, check and run else."""
+    state = p.state
+    if p.recipe == "none" or state is None:
+        switched = f"  状態: 停止中  {state.switch.text()}" if state and state.switch else ""
+        return [_name(p, "レシピなし  ") + (switched if state and not state.enabled else "")]
+    lines = [_name(p), f"    レシピ: {_recipe_text(p)}"]
+    on = "実行する" if state.enabled else "停止中"
+    lines.append(f"    状態: {on}" + (f"  {state.switch.text()}" if state.switch else ""))
+    c = state.last_check
+    checked = f"{ja_time(c.checked_at)} {'正常' if c.ok else '不備'}（{c.by}）" if c else "未確認"
+    lines.append(f"    最終確認: {checked}")
+    r = state.last_run
+    ran = f"{ja_time(r.started_at)}  {r.counts_text()}  run {r.run_id}" if r else "なし"
+    lines.append(f"    最終実行: {ran}")
+    if state.stop is not None:
+        lines.append(f"    サブシステム停止: {state.stop.system}: {state.stop.why}")
+    return lines
+
+
+def _state_lines(settings: Settings, db: Database) -> list[str]:
+    """The 26 by 分野 (and the recipes outside them), then the stopped subsystems and the
+    drift, as lines: one line for a procedure without a recipe, so the list stays short."""
+    from bots.procedures import OTHER, catalogued
+
+    found = catalogued(settings, db)
+    lines = ["手続の状態（時刻は日本時間）", found.count_text()]
+    for group in found.groups:
+        lines.append("")
+        if group.field == OTHER:
+            lines.append(f"■ {OTHER}（26 手続の外のレシピ {len(group.procedures)} 件）")
+        else:
+            n = len(group.procedures)
+            lines.append(f"■ {group.field}（{n} 手続、レシピあり {group.with_recipe}）")
+        for p in group.procedures:
+            lines.extend(_procedure_lines(p))
+    health = found.health
+    lines.append("")
+    lines.append("停止中のサブシステム: " + ("なし" if not health.stops else ""))
+    for stop in health.stops.values():
         lines.append(f"  {stop.system}: {stop.why}（{ja_time(stop.at)}、run {stop.run_id}）")
-    lines.append("セレクタのずれ（新しい順）: " + ("なし" if not found.drift else ""))
-    for d in found.drift:
+    lines.append("セレクタのずれ（新しい順）: " + ("なし" if not health.drift else ""))
+    for d in health.drift:
         lines.append(
             f"  {ja_time(d.at)}  {d.system} {d.element}: {d.first_strategy} → {d.strategy}"
             f"  run {d.run_id}"
@@ -152,18 +197,98 @@ def _state_lines(settings: Settings, db: Database) -> list[str]:
     return lines
 
 
+def _time(moment: datetime | None) -> str | None:
+    return jst(moment).isoformat() if moment is not None else None
+
+
+def _listed_json(p: Listed) -> dict[str, Any]:
+    """One procedure for scripts: the catalogue's fields, the recipe and the records."""
+    s = p.state
+    entry = p.entry
+    switch = s.switch if s else None
+    check = s.last_check if s else None
+    run = s.last_run if s else None
+    return {
+        "procedure": p.procedure,
+        "title": p.title,
+        "name": entry.name if entry else None,
+        "short": entry.short if entry else None,
+        "field": entry.field if entry else None,
+        "subsystem": entry.subsystem if entry else None,
+        "recipe": p.recipe,
+        "recipe_system": s.system if s else None,
+        "error": s.error if s and p.recipe == "error" else None,
+        "enabled": s.enabled if s else True,
+        "switch": None if switch is None else {
+            "enabled": switch.enabled, "note": switch.note, "by": switch.changed_by,
+            "at": _time(switch.changed_at),
+        },
+        "last_check": None if check is None else {
+            "at": _time(check.checked_at), "ok": check.ok, "message": check.message,
+            "by": check.by,
+        },
+        "last_run": None if run is None else {
+            "run_id": run.run_id, "started_at": _time(run.started_at),
+            "ended_at": _time(run.ended_at), "counts": run.counts,
+        },
+        "stop": None if s is None or s.stop is None else {"system": s.stop.system, "why": s.stop.why},
+    }  # fmt: skip
+
+
+def _state_json(settings: Settings, db: Database) -> dict[str, Any]:
+    """The same as the lines, for scripts (times ISO 8601 in Japan time)."""
+    from bots.procedures import catalogued
+
+    found = catalogued(settings, db)
+    planned = found.planned
+    return {
+        "summary": found.count_text(),
+        "catalogue": len(planned),
+        "with_recipe": sum(p.recipe != "none" for p in planned),
+        "groups": [
+            {"field": g.field, "procedures": [_listed_json(p) for p in g.procedures]}
+            for g in found.groups
+        ],
+        "stops": [
+            {"system": x.system, "why": x.why, "run_id": x.run_id, "at": _time(x.at)}
+            for x in found.health.stops.values()
+        ],
+        "drift": [
+            {
+                "system": d.system,
+                "element": d.element,
+                "first_strategy": d.first_strategy,
+                "strategy": d.strategy,
+                "run_id": d.run_id,
+                "at": _time(d.at),
+            }
+            for d in found.health.drift
+        ],  # fmt: skip
+    }
+
+
+JSON_HELP = "JSON で出力（スクリプト向け、時刻は日本時間）/ Print JSON (for scripts; times JST)."
+
+
 @procedure.command("list")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
-def procedure_list(ctx: click.Context) -> None:
+def procedure_list(ctx: click.Context, as_json: bool) -> None:
     """手続ごとの状態を表示（renkei procedures と同じ）/ The state of every procedure."""
     settings = _settings(ctx)
-    for line in _state_lines(settings, Database(settings.db_url)):
+    db = Database(settings.db_url)
+    if as_json:
+        click.echo(json.dumps(_state_json(settings, db), ensure_ascii=False, indent=2))
+        return
+    for line in _state_lines(settings, db):
         click.echo(line)
 
 
 @click.command("procedures")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
-def procedures(ctx: click.Context) -> None:
-    """手続ごとの状態: レシピ・有効/停止・確認・実行・停止したサブシステム・ずれ / The state
-    of every procedure: recipe, on/off, last check, last run, stops, drift."""
-    ctx.invoke(procedure_list)
+def procedures(ctx: click.Context, as_json: bool) -> None:
+    """国の 26 手続（子育て・介護）ごとの状態: レシピ・有効/停止・確認・実行、停止した
+    サブシステム・ずれ / The national plan's 26 procedures by field, each with its state
+    (recipe, on/off, last check, last run), then other recipes, stops and drift."""
+    ctx.invoke(procedure_list, as_json=as_json)

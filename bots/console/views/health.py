@@ -1,4 +1,6 @@
-"""レシピ・画面: IT's page of every procedure's recipe, switch, checks, runs and drift.
+"""レシピ・画面: IT's page of the national plan's 26 procedures by 分野 (「レシピなし」 for
+those not covered yet, then the recipes outside them) with each one's recipe, switch,
+checks and runs, the stopped subsystems and the drift.
 
 The same service as ``renkei procedures`` / ``renkei procedure …`` (:mod:`bots.procedures`):
 今すぐ確認 records a check of every recipe, 停止 / 再開 switches one procedure with a
@@ -19,15 +21,18 @@ bp = Blueprint("health", __name__, url_prefix="/health")
 def _page(kept: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
     """The page; ``kept`` holds a note typed into a form that was refused, to show again."""
     inst = installation()
-    found = procedures.health(inst.settings, inst.db)
+    listed = procedures.catalogued(inst.settings, inst.db)
+    found = listed.health
     by_element: dict[tuple[str, str], list[procedures.DriftEvent]] = {}
     for d in found.drift:
         by_element.setdefault((d.system, d.element), []).append(d)
     html = render_template(
         "health/index.html",
         title="レシピ・画面",
+        listed=listed,
+        other=procedures.OTHER,
         health=found,
-        titles=found.titles,
+        titles={p.procedure: p.title for g in listed.groups for p in g.procedures},
         by_element=by_element,
         kept=kept or {},
     )
