@@ -1,10 +1,11 @@
 #!/bin/sh
 # Debian packages renkei needs at run time and for its tests: Chromium and its headless
 # shell (Playwright cannot download its own browser on a closed network), a Japanese font
-# (without one every kanji in a screenshot is a box), and the PostgreSQL server (the tests
+# (without one every kanji in a screenshot is a box), Xvfb (the X display the test of
+# `renkei record` starts for its headed browser) and the PostgreSQL server (the tests
 # start their own throw-away server on loopback from /usr/lib/postgresql/<version>/bin;
-# Debian's cluster service is not needed and is not started). Installs only what is missing; uses sudo
-# when not root.
+# Debian's cluster service is not needed and is not started). Installs only what is
+# missing; uses sudo when not root.
 set -eu
 missing=""
 if [ -n "${RENKEI_CHROMIUM:-}" ]; then
@@ -16,6 +17,8 @@ else
     [ -x /usr/bin/chromium-headless-shell ] || missing="$missing chromium-headless-shell"
 fi
 fc-list :lang=ja 2>/dev/null | grep -q . || missing="$missing fonts-ipafont-gothic"
+# An X display for the headed browser of `renkei record`'s test (it starts its own Xvfb).
+command -v Xvfb >/dev/null 2>&1 || missing="$missing xvfb"
 pg=""
 for initdb in /usr/lib/postgresql/*/bin/initdb; do
     [ -x "$initdb" ] && pg="$initdb"

@@ -763,6 +763,7 @@ def _register_command_groups() -> None:
     from bots.cli.console import console
     from bots.cli.procedures import procedure, procedures
     from bots.cli.recipes import recipe, selectors
+    from bots.cli.record import record_cmd
     from bots.cli.schedule import calendar, schedule, scheduler
 
     cli.add_command(audit)
@@ -770,6 +771,7 @@ def _register_command_groups() -> None:
     cli.add_command(procedure)
     cli.add_command(procedures)
     cli.add_command(recipe)
+    cli.add_command(record_cmd)
     cli.add_command(selectors)
     cli.add_command(schedule)
     cli.add_command(calendar)
