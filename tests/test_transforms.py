@@ -44,6 +44,8 @@ def test_registered_names() -> None:
         "wareki_month",
         "wareki_day",
         "wareki_text",
+        "date_digits",
+        "date_slash",
         "katakana_zenkaku",
         "katakana_hankaku",
         "kana_compare_key",
@@ -145,6 +147,22 @@ def test_wareki_accepts_full_width_iso_and_wareki_text() -> None:
     assert t("wareki_year", "令和元年5月1日") == "1"
     assert t("iso_date", "平成31年4月30日") == "2019-04-30"
     assert t("iso_date", "１９８９-０１-０８") == "1989-01-08"
+
+
+def test_western_dates_in_the_shapes_core_screens_take() -> None:
+    # 西暦8桁 and slashes, zero-padded, from whatever iso_date accepts
+    assert t("date_digits", "2025-04-01") == "20250401"
+    assert t("date_digits", date(2019, 5, 1)) == "20190501"
+    assert t("date_digits", "２０２５－０４－０１") == "20250401"
+    assert t("date_digits", "令和元年5月1日") == "20190501"
+    assert t("date_slash", "2025-04-01") == "2025/04/01"
+
+
+@pytest.mark.parametrize("value", ["20250401", "2025/04/01", "2025-02-30", ""])
+def test_western_dates_refuse_what_is_not_an_iso_date(value: str) -> None:
+    # an 8-digit date is what these produce, never what they guess from
+    with pytest.raises(InvalidValue):
+        t("date_digits", value)
 
 
 def test_wareki_rejects_before_meiji() -> None:

@@ -17,6 +17,7 @@ Registered names:
 * text: ``strip``, ``digits``, ``zenkaku_space``
 * 和暦: ``iso_date``, ``wareki_era``, ``wareki_year``, ``wareki_month``, ``wareki_day``,
   ``wareki_text``
+* 西暦: ``date_digits`` (``20250401``), ``date_slash`` (``2025/04/01``)
 * カナ: ``katakana_zenkaku``, ``katakana_hankaku``, ``kana_compare_key``
 * characters: ``jis_x0208``
 * numbers: ``my_number``, ``bank_code``, ``branch_code``, ``account_no``,
@@ -27,7 +28,18 @@ Registered names:
 from __future__ import annotations
 
 # Importing the modules registers their transforms.
-from bots.transforms import bank, choices, jis, kana, mynumber, names, postal, text, wareki
+from bots.transforms import (
+    bank,
+    choices,
+    dates,
+    jis,
+    kana,
+    mynumber,
+    names,
+    postal,
+    text,
+    wareki,
+)
 from bots.transforms.errors import InvalidValue
 from bots.transforms.jis import check_jis_x0208, max_length
 from bots.transforms.mynumber import check_digit, is_valid_my_number
@@ -55,6 +67,7 @@ __all__ = [
     "check_jis_x0208",
     "check_names",
     "choices",
+    "dates",
     "from_wareki",
     "get",
     "is_valid_my_number",
