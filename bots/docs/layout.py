@@ -165,6 +165,8 @@ def _indexed(items: dict[str, ItemSpec], path: str) -> str:
 RULE_WORDS: dict[str, str] = {
     "required_if": "{when}が「{equals}」のとき、{item}は必須",
     "forbidden_if": "{when}が「{equals}」のとき、{item}は空欄",
+    "allowed_if": "{when}が「{equals}」のとき、{item}は「{allowed}」のいずれか",
+    "at_most_if": "{when}が「{equals}」のとき、{item}は{max}まで",
     "age_between": "{at}時点の年齢（{birth}から数える）が{min}〜{max}歳",
     "distinct_entries": "{items}に{keys}が同じ記載が二つない",
     "child_age_limit": "各{children}は{at}時点で{age}歳に達した後の最初の3月31日まで"
@@ -187,6 +189,8 @@ RULE_WORDS: dict[str, str] = {
 RULE_WORDS_WITHOUT: dict[tuple[str, str], str] = {
     ("required_if", "equals"): "{when}があるとき、{item}は必須",
     ("forbidden_if", "equals"): "{when}があるとき、{item}は空欄",
+    ("allowed_if", "equals"): "{when}があるとき、{item}は「{allowed}」のいずれか",
+    ("at_most_if", "equals"): "{when}があるとき、{item}は{max}まで",
     ("parent_child_age_gap", "relations"): "各{children}は{parents}より{min_years}〜"
     "{max_years}歳年下",
 }

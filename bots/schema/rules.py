@@ -180,6 +180,87 @@ class ForbiddenIf(Rule):
             )
 
 
+def _value_text(facts: Facts, path: str) -> str:
+    """``ワクチン種別が「ＢＣＧ」のとき``: the condition as it held, with the value the form
+    gave (masked when sensitive) rather than the whole list the rule names."""
+    return f"{facts.label(path)}が「{facts.shown(path)}」のとき"
+
+
+def _listed(values: list[Any]) -> str:
+    return "・".join("はい" if v is True else "いいえ" if v is False else str(v) for v in values)
+
+
+@register
+class AllowedIf(Rule):
+    """``{rule: allowed_if, item: X, when: Y, equals: [..], allowed: [..]}`` — when Y is one
+    of ``equals``, X must be one of ``allowed`` (ロタウイルス → 接種部位は経口).
+
+    Why one rule and not two (``must_be_if`` / ``only_for``): "a value only for some cases"
+    is the same rule read the other way round. 「経口はロタウイルスのみ」 is "when 接種部位
+    is 経口, ワクチン種別 must be ロタウイルス": ``{item: vaccine, when: site, equals: [経口],
+    allowed: [ロタウイルス]}``. The problem is then reported on X, the item the rule names
+    first; the message names both items and both values, so the clerk sees the pair that
+    contradicts. Values compare as text (``1`` and ``"1"`` are the same code); an X or Y
+    missing or already invalid is left to its own check.
+    """
+
+    name = "allowed_if"
+    paths = ("item", "when")
+    item: str
+    when: str
+    equals: list[Any] | None = None
+    allowed: list[Any]
+
+    def check(self, facts: Facts) -> None:
+        value, when = facts.value(self.item), facts.value(self.when)
+        if value in (None, "") or not _matches(when, self.equals):
+            return
+        if _matches(value, self.allowed):
+            return
+        said = (
+            _value_text(facts, self.when)
+            if self.equals is not None
+            else _when_text(facts, self.when, None)
+        )
+        facts.problem(
+            self.item, f"{said}は「{_listed(self.allowed)}」に限ります（{facts.shown(self.item)}）"
+        )
+
+
+@register
+class AtMostIf(Rule):
+    """``{rule: at_most_if, item: X, when: Y, equals: [..], max: N}`` — when Y is one of
+    ``equals``, the number X is at most N (ＢＣＧ: 接種回数は1回目まで).
+
+    A limit that depends on another item's value; one rule per limit (the vaccines with the
+    same maximum share a line). An X that is not a number is reported as such.
+    """
+
+    name = "at_most_if"
+    paths = ("item", "when")
+    item: str
+    when: str
+    equals: list[Any] | None = None
+    max: int
+
+    def check(self, facts: Facts) -> None:
+        value = facts.value(self.item)
+        if value in (None, "") or not _matches(facts.value(self.when), self.equals):
+            return
+        try:
+            number = float(str(value))
+        except ValueError:
+            facts.problem(self.item, f"数値ではありません（{facts.shown(self.item)}）")
+            return
+        if number > self.max:
+            said = (
+                _value_text(facts, self.when)
+                if self.equals is not None
+                else _when_text(facts, self.when, None)
+            )
+            facts.problem(self.item, f"{said}は{self.max}までです（{facts.shown(self.item)}）")
+
+
 @register
 class AgeBetween(Rule):
     """``{rule: age_between, birth: X, at: Y, min: 12, max: 60}`` — the age on date Y of
