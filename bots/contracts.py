@@ -208,7 +208,9 @@ class Driver(ABC):
         typed into it (a maxlength, a script that rewrites): nothing else is registered."""
 
     @abstractmethod
-    def select(self, element: Element, label: str) -> None: ...
+    def select(self, element: Element, option: str, *, by_value: bool = False) -> None:
+        """Choose the option whose visible label is ``option`` (or, ``by_value``, whose
+        value is). An option that is not there is a ScreenChanged naming it."""
 
     @abstractmethod
     def check(self, element: Element) -> None: ...

@@ -437,22 +437,22 @@ class PlaywrightDriver(ElementFinder, Driver):
             if self.locate(element).input_value() != value:
                 raise ScreenChanged(element.screen, element.name, _NOT_SHOWN)
 
-    def select(self, element: Element, label: str) -> None:
+    def select(self, element: Element, option: str, *, by_value: bool = False) -> None:
+        value, label = (option, None) if by_value else (None, option)
         loc = self._direct(element)
         if loc is not None:
             try:
-                loc.select_option(label=label, timeout=DIRECT_MS)
+                loc.select_option(value=value, label=label, timeout=DIRECT_MS)
                 return
             except PlaywrightError:
                 self._distrust(element)  # not there, or no such option: find out which
         loc = self.locate(element)
         try:
             with self._acting(element, loc, "選択"):
-                loc.select_option(label=label, timeout=2_000)
+                loc.select_option(value=value, label=label, timeout=2_000)
         except PlaywrightTimeout as exc:
-            raise ScreenChanged(
-                element.screen, element.name, f"選択肢「{label}」がありません"
-            ) from exc
+            what = f"値「{option}」の選択肢" if by_value else f"選択肢「{option}」"
+            raise ScreenChanged(element.screen, element.name, f"{what}がありません") from exc
 
     def check(self, element: Element) -> None:
         loc = self._direct(element)

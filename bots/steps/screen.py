@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bots.errors import BusinessError, RecipeError, ScreenChanged
+from bots.errors import BusinessError, CoreRejected, RecipeError, ScreenChanged
 from bots.masking import VALUE_MASK
 from bots.recipe.selectors import Element, Screen
 from bots.recipe.template import Template
@@ -64,25 +64,66 @@ class ExpectScreen(Step):
 @register
 @dataclass
 class Click(Step):
-    """``click: screen.element``."""
+    """``click: screen.element`` — press a button or link; or ``click: {element:
+    screen.element, errors: screen.messages}`` to hear the core system's answer.
+
+    With ``errors``, the core system's messages shown in that element once the click's
+    page has loaded (or its busy indicator is gone) are its refusal: the application goes
+    to 要確認 with the product's own words beside the reason (「ＢＣＧの接種回数は1回目までです。」),
+    as ``register`` keeps a refusal at 登録. Use it on a button before 登録 (確認) that
+    checks the input: nothing was registered, so this is a clean 要確認 and the run goes
+    on with the next application. No message there: the click went through. The page is
+    read once, after the navigation the click causes — never after a fixed wait — so a
+    screen that draws its messages later by a script, with neither a page load nor a busy
+    indicator, needs ``expect … otherwise: review`` instead.
+    """
 
     name = "click"
     element: Element
+    errors: Element | None = None
 
     @classmethod
     def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
         check_keys(node, {cls.name})
-        return cls(ctx.element(arg, node.pos))
+        if not isinstance(arg, LocDict):
+            return cls(ctx.element(arg, node.pos))
+        spec = arg
+        check_keys(spec, {"element", "errors"})
+        if "element" not in spec:
+            raise RecipeError("'click' needs 'element' (the button to press)", spec.pos)
+        errors = ctx.element(spec["errors"], spec.pos_of("errors")) if "errors" in spec else None
+        return cls(ctx.element(spec["element"], spec.pos_of("element")), errors)
 
     def run(self, rt: Runtime) -> None:
         element = rt.bind(self.element)
         rt.driver.click(element)
-        rt.record(self, element=element)
+        if self.errors is None:
+            rt.record(self, element=element)
+            return
+        errors = rt.bind(self.errors)
+        said = _messages(rt, errors)
+        if not said:
+            rt.record(self, element=element, detail="メッセージなし")
+            return
+        rt.record(self, element=element, outcome="rejected", detail=" / ".join(said))
+        raise CoreRejected(
+            "基幹システムが入力内容を受け付けませんでした（何も登録されていません）",
+            " / ".join(said),
+        )
+
+
+def _messages(rt: Runtime, errors: Element) -> list[str]:
+    """The texts the ``errors`` element shows now (one per match); an element that shows
+    but says nothing is still a refusal, as ``register`` counts it."""
+    if not rt.driver.count(errors):
+        return []
+    texts = [r["_text"] for r in rt.driver.read_rows(errors, {}) if r["_text"]]
+    return texts or ["（内容なし）"]
 
 
 @dataclass
 class _Assign(Step):
-    """Shared shape of ``fill`` and ``select``: ``{element: template, ...}`` in order."""
+    """The shape of ``fill``: ``{element: template, ...}`` in order."""
 
     pairs: list[tuple[Element, Template]]
 
@@ -129,13 +170,52 @@ class Fill(_Assign):
 
 
 @register
-class Select(_Assign):
-    """``select: {screen.element: "{field}"}`` — choose an option by its visible label."""
+@dataclass
+class Select(Step):
+    """``select: {screen.element: "{field}"}`` — choose an option by its visible label; or
+    ``{screen.element: {value: "{code}"}}`` by its value (the code the screen sends).
+
+    A code select shows 「05：四種混合」 for the value ``05``: by value, the recipe names the
+    code from its code list and need not spell the label (nor know that year 1 shows as
+    「元」). Either way an option that is not there stops the subsystem (the screen is not
+    what the recipe assumes); an option chosen by value is read back once all are chosen,
+    so a script that resets a select when another changes is caught before 登録.
+    """
 
     name = "select"
+    pairs: list[tuple[Element, Template]]  # (select, option), as ``fill`` has them
+    by_value: frozenset[int] = frozenset()  # the indexes of pairs chosen by value
 
-    def act(self, rt: Runtime, element: Element, value: str) -> None:
-        rt.driver.select(element, value)
+    @classmethod
+    def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
+        check_keys(node, {cls.name})
+        mapping = as_mapping(arg, node, cls.name)
+        pairs: list[tuple[Element, Template]] = []
+        by_value: set[int] = set()
+        for key, option in mapping.items():
+            where = mapping.pos_of(key)
+            if isinstance(option, LocDict):
+                check_keys(option, {"value"})
+                if "value" not in option:
+                    raise RecipeError(
+                        "an option is a label, or {value: ...} to choose it by value", where
+                    )
+                option = option["value"]
+                by_value.add(len(pairs))
+            pairs.append((ctx.element(key, where), ctx.template(option, where)))
+        return cls(pairs, frozenset(by_value))
+
+    def run(self, rt: Runtime) -> None:
+        chosen = []
+        for index, (element, template) in enumerate(self.pairs):
+            bound = rt.bind(element)
+            option = template.render(rt.scope)
+            rt.driver.select(bound, option, by_value=index in self.by_value)
+            rt.record(self, element=bound, value=option)
+            if index in self.by_value:
+                chosen.append((bound, option))
+        if chosen:
+            rt.driver.check_values(chosen)  # a select's value is its chosen option's
 
 
 @register
