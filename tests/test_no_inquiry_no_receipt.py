@@ -41,8 +41,14 @@ RECEIPT = re.compile(r"(?m)^receipt: .*$")
 Install = Callable[..., None]
 
 
-def _changed(*, inquiry: bool = True, receipt: bool = True) -> str:
+RECEIPT_COLUMN = "      receipt: inquiry.result_receipt_no\n"
+
+
+def _changed(*, inquiry: bool = True, receipt: bool = True, column: bool = True) -> str:
     text = RECIPE.read_text(encoding="utf-8")
+    if not column:  # an inquiry screen that shows no 受付番号
+        assert text.count(RECEIPT_COLUMN) == 1
+        text = text.replace(RECEIPT_COLUMN, "")
     if not inquiry:
         text, n = INQUIRY.subn("already_keyed: none   # no inquiry screen\n\n", text)
         assert n == 1
@@ -57,11 +63,12 @@ def install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Install
     """``install(inquiry=…, receipt=…)``: the changed copy becomes the installation's only
     recipe (for runs, the CLI and review alike)."""
 
-    def make(*, inquiry: bool = True, receipt: bool = True) -> None:
+    def make(*, inquiry: bool = True, receipt: bool = True, column: bool = True) -> None:
         folder = tmp_path / "recipes"
         folder.mkdir(exist_ok=True)
         shutil.copy(ROOT / "recipes" / "gaiji.txt", folder / "gaiji.txt")
-        (folder / RECIPE.name).write_text(_changed(inquiry=inquiry, receipt=receipt), "utf-8")
+        text = _changed(inquiry=inquiry, receipt=receipt, column=column)
+        (folder / RECIPE.name).write_text(text, "utf-8")
         monkeypatch.setenv("RENKEI_RECIPES", str(folder))
 
     yield make
@@ -249,6 +256,42 @@ def test_without_a_receipt_number_keyed_is_recorded_and_reported_as_such(
     with progress(1, tty=False) as report_item:
         report_item(item)
     assert capsys.readouterr().out.strip() == f"{app_id}  連携済  受付番号なし"
+
+
+def test_an_inquiry_without_a_receipt_column_still_finds_what_was_keyed(
+    install: Install, settings: Settings, db: Database, core: Any
+) -> None:
+    """``receipt: none`` with an inquiry screen: find_existing needs no 受付番号 column, and
+    an application a killed run left is found there and recorded 連携済 without one."""
+    install(receipt=False, column=False)
+    seed(db, 1, core.url, problems=False)
+    app_id = application_id(0)
+    run_once(settings, db=db)
+    _left_keying(db, app_id)
+
+    result = run_once(settings, db=db)
+
+    [item] = result.items
+    assert (item.outcome, item.receipt_no) == (OutcomeKind.ALREADY_KEYED, None)
+    assert rows(db)[app_id].status == Status.KEYED.value
+    assert len(core.records_for(app_id)) == 1  # not keyed twice
+
+
+def test_find_existing_without_a_receipt_column_is_refused_where_the_system_gives_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / RECIPE.name
+    path.write_text(_changed(column=False), "utf-8")
+    text = path.read_text(encoding="utf-8")
+
+    with pytest.raises(RecipeError) as caught:
+        load_recipe(path, ROOT / "selectors")
+
+    line = text[: text.index("  - find_existing:")].count("\n") + 1
+    assert str(caught.value) == (
+        f"{path}:{line}:5: find_existing needs 'receipt', the column with the 受付番号: this "
+        "core system gives one ('receipt:'), and a found application is recorded with it"
+    )
 
 
 def test_done_by_hand_needs_no_receipt_only_where_the_system_gives_none(

@@ -69,6 +69,7 @@ from bots.schema import (
 )
 from bots.schema.loading import read_schema
 from bots.steps import ParseContext, Step, parse_steps
+from bots.steps.safety import FindExisting
 from bots.transforms.choices import CodeList
 
 __all__ = [
@@ -346,6 +347,19 @@ def _steps(
         problems.add(
             [RecipeError("the steps never 'register': nothing would be keyed", doc.pos_of("steps"))]
         )
+    gives_receipt = isinstance(sections.get("receipt"), ReceiptSpec)
+    for step in _walk(already):
+        if isinstance(step, FindExisting) and step.receipt is None and gives_receipt:
+            problems.add(
+                [
+                    RecipeError(
+                        "find_existing needs 'receipt', the column with the 受付番号: this "
+                        "core system gives one ('receipt:'), and a found application is "
+                        "recorded with it",
+                        step.pos,
+                    )
+                ]
+            )
     if inquiry and not any(s.name == "find_existing" for s in _walk(already)):
         problems.add(
             [

@@ -152,12 +152,14 @@ class FindExisting(Step):
 
     After searching the inquiry screen for the application's own tag (written into 備考
     when keying), a row whose remarks contain the exact tag means the application is already
-    in the core system: the engine records it as keyed and types nothing.
+    in the core system: the engine records it as keyed and types nothing. ``receipt`` (the
+    row's 受付番号) is left out only by a recipe whose system gives none (``receipt: none``);
+    the loader holds every other recipe to it.
     """
 
     name = "find_existing"
     rows: Element
-    receipt: Element
+    receipt: Element | None
     remarks: Element
     tag: Template
 
@@ -168,20 +170,24 @@ class FindExisting(Step):
         check_keys(spec, {"rows", "receipt", "remarks", "tag"})
         return cls(
             ctx.element(spec.get("rows"), spec.pos),
-            ctx.element(spec.get("receipt"), spec.pos),
+            ctx.element(spec["receipt"], spec.pos) if "receipt" in spec else None,
             ctx.element(spec.get("remarks"), spec.pos),
             ctx.template(spec.get("tag"), spec.pos),
         )
 
     def run(self, rt: Runtime) -> None:
         tag = self.tag.render(rt.scope)
-        rows = rt.driver.read_rows(self.rows, {"receipt": self.receipt, "remarks": self.remarks})
+        columns = {"remarks": self.remarks}
+        if self.receipt is not None:
+            columns["receipt"] = self.receipt
+        rows = rt.driver.read_rows(self.rows, columns)
         rt.driver.take_alerts()  # a legacy "nothing found" alert is an answer, not an error
-        matches = [r["receipt"].strip() for r in rows if tag in r["remarks"]]
+        matches = [r.get("receipt", "").strip() for r in rows if tag in r["remarks"]]
         rt.record(self, detail=f"{len(matches)} existing")
         if len(matches) > 1:
+            numbers = f"（受付番号 {', '.join(matches)}）" if any(matches) else ""
             raise BusinessError(
-                f"基幹システムにこの申請が{len(matches)}件登録されています（受付番号 {', '.join(matches)}）。"
+                f"基幹システムにこの申請が{len(matches)}件登録されています{numbers}。"
                 "二重登録の可能性があります"
             )
         if matches:
