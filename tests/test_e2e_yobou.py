@@ -7,10 +7,13 @@ the recipe or the product refuses go to 要確認 with nothing registered.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from conftest import Core
 from e2e_helpers import ROOT, rows, set_data, update_row
@@ -56,7 +59,7 @@ def _expected(app_id: str, data: dict[str, Any]) -> dict[str, Any]:
     person = data["person"]
     born = date.fromisoformat(person["birth_date"])
     era, year = _era(born)
-    shot = data["vaccinated_on"]
+    shot = date.fromisoformat(data["vaccinated_on"])
     return {
         "jumin_cd": person["jumin_cd"],
         "name": person["name"],
@@ -71,7 +74,7 @@ def _expected(app_id: str, data: dict[str, Any]) -> dict[str, Any]:
         "category": CATEGORY[data["category"]],
         "dose": str(data["dose"]),
         "site": SITE[data["site"]],
-        "vaccinated_on": f"{shot[:4]}-{shot[4:6]}-{shot[6:]}",
+        "vaccinated_on": shot.isoformat(),
         "lot_no": data["lot_no"],
         "clinic_code": data["clinic_code"],
         "doctor": data["doctor"] or "",
@@ -107,10 +110,6 @@ def _one(db: Database, change: Callable[[dict[str, Any]], None]) -> str:
     return "YB-2026-000001"
 
 
-def _bcg_twice(data: dict[str, Any]) -> None:
-    data.update(vaccine="ＢＣＧ", dose=2, site="左上腕")
-
-
 def test_a_vaccine_not_in_the_code_list_goes_to_review_with_nothing_keyed(
     settings: Settings, db: Database, core: Core
 ) -> None:
@@ -130,21 +129,98 @@ def test_a_vaccine_not_in_the_code_list_goes_to_review_with_nothing_keyed(
     assert core.records("yobou") == []
 
 
-def test_a_record_the_product_refuses_at_kakunin_goes_to_review_with_nothing_keyed(
+#: Applications the manual's rules refuse, each with the reason the clerk reads (5.1, 5.2).
+REFUSED_BY_THE_RULES = {
+    "YB-2026-000001": (
+        {"vaccine": "ＢＣＧ", "dose": 2, "site": "左上腕"},
+        "接種回数: ワクチン種別が「ＢＣＧ」のときは1までです（2）",
+    ),
+    "YB-2026-000002": (
+        {"vaccine": "ロタウイルス", "dose": 1, "site": "右上腕"},
+        "接種部位: ワクチン種別が「ロタウイルス」のときは「経口」に限ります（右上腕）",
+    ),
+    "YB-2026-000003": (
+        {"vaccine": "四種混合", "dose": 1, "site": "左上腕", "category": "定期（キャッチアップ）"},
+        "ワクチン種別: 接種区分が「定期（キャッチアップ）」のときは"
+        "「ＨＰＶ（ヒトパピローマウイルス）」に限ります（四種混合）",
+    ),
+    "YB-2026-000004": (
+        {"vaccinated_on": "2018-04-01"},
+        "接種日: 被接種者生年月日（2019-06-15）より前の日付です（2018-04-01）",
+    ),
+}
+
+
+def test_the_manuals_rules_send_an_application_to_review_before_the_browser(
     settings: Settings, db: Database, core: Core
 ) -> None:
-    app_id = _one(db, _bcg_twice)  # ＢＣＧ is given once: the product says so at 確認
+    seed_yobou(db, 4)
+    set_data(db, "YB-2026-000004", lambda d: d["person"].update(birth_date="2019-06-15"))
+    for app_id, (change, _) in REFUSED_BY_THE_RULES.items():
+        set_data(db, app_id, lambda d, c=change: d.update(c))
+
+    result = run_once(settings, PROCEDURE, db=db)
+
+    assert [i.outcome for i in result.items] == [OutcomeKind.NEEDS_REVIEW] * 4
+    reasons = {app_id: row.reason for app_id, row in rows(db).items()}
+    assert reasons == {
+        app_id: f"申請データに不備があります: {said}"
+        for app_id, (_, said) in REFUSED_BY_THE_RULES.items()
+    }
+    assert core.records("yobou") == []
+
+
+@pytest.fixture
+def own_recipes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the 予防接種 recipe as the installation's only recipe, to change."""
+    folder = tmp_path / "recipes"
+    folder.mkdir()
+    shutil.copy(ROOT / "recipes" / f"{PROCEDURE}.yaml", folder)
+    monkeypatch.setenv("RENKEI_RECIPES", str(folder))
+    return folder
+
+
+def test_a_refusal_at_kakunin_goes_to_review_in_the_products_words(
+    own_recipes: Path, settings: Settings, db: Database, core: Core
+) -> None:
+    # 髙 is registered as this municipality's 外字, so the schema lets it through; the
+    # product has no such character and says so at 確認 (5.4). Nothing was registered.
+    (own_recipes / "gaiji.txt").write_text("髙\n", encoding="utf-8")
+    app_id = _one(db, lambda d: d["person"].update(name="髙橋　花子"))
 
     result = run_once(settings, PROCEDURE, db=db)
 
     row = rows(db)[app_id]
     assert [i.outcome for i in result.items] == [OutcomeKind.NEEDS_REVIEW]
-    assert row.status == Status.NEEDS_REVIEW.value
-    assert row.reason == (
-        "基幹システムの入力画面で誤りが表示され、確認画面に進めませんでした。"
-        "申請内容を確認してください（何も登録されていません）。"
-        "（画面ID: 画面「YBS0110」、想定「YBS0120」）"
+    assert row.status == Status.NEEDS_REVIEW.value and not row.needs_verification
+    # as a refusal at 登録 is kept: renkei's words, and the product's own beside them
+    assert row.reason == "基幹システムが入力内容を受け付けませんでした（何も登録されていません）"
+    assert row.core_message == "氏名に使用できない文字が含まれています（髙）。"
+    assert result.stopped == {}
+    assert core.records("yobou") == []
+
+
+def test_a_code_the_product_does_not_offer_stops_the_subsystem(
+    own_recipes: Path, settings: Settings, db: Database, core: Core
+) -> None:
+    recipe = own_recipes / f"{PROCEDURE}.yaml"
+    text = recipe.read_text(encoding="utf-8")
+    # a code list that lists more than the product's select offers (a vendor update
+    # removed 12, say): chosen by value, the option is not there
+    recipe.write_text(
+        text.replace(
+            '    "12": ＨＰＶ（ヒトパピローマウイルス）\n',
+            '    "13": ＨＰＶ（ヒトパピローマウイルス）\n',
+        ),
+        encoding="utf-8",
     )
+    app_id = _one(db, lambda d: d.update(vaccine="ＨＰＶ（ヒトパピローマウイルス）", dose=1))
+
+    result = run_once(settings, PROCEDURE, db=db)
+
+    assert "値「13」の選択肢がありません" in result.stopped["yobou"]
+    assert "vaccine" in result.stopped["yobou"]
+    assert rows(db)[app_id].status == Status.RESOLVED.value  # back to the queue, untouched
     assert core.records("yobou") == []
 
 

@@ -183,7 +183,7 @@ CODE_MISTAKES = [
         CODES,
         "      relation: {from: relation, transforms: [strip, {cod: relation}], label: 続柄}\n",
         "cod: relation",
-        "fields.children.fields.relation.transforms.1.cod: Extra inputs are not permitted",
+        "fields.children.fields.relation.transforms.1: unknown key 'cod' (did you mean 'code'?)",
         id="misspelt-key",
     ),
     pytest.param(

@@ -376,7 +376,10 @@ def test_cli_windows(db_url: str, db: Database) -> None:
     assert window_reason(db, "kosodate", night) is not None
 
     unknown = renkei(db_url, "calendar", "window", "set", "jukyo", "08:30-21:00")
-    assert unknown.output == "Error: 基幹システム 'jukyo' はありません（boshi、kaigo、kosodate、yobou）\n"
+    assert (
+        unknown.output
+        == "Error: 基幹システム 'jukyo' はありません（boshi、kaigo、kosodate、yobou）\n"
+    )
     bad = renkei(db_url, "calendar", "window", "set", "kosodate", "8時半から")
     assert bad.output == "Error: 稼働時間 '8時半から' は 08:30-21:00 の形で指定してください\n"
 

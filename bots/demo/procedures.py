@@ -169,7 +169,7 @@ def yobou_dataset(
                 "category": category,
                 "dose": dose,
                 "site": site,
-                "vaccinated_on": shot.strftime("%Y%m%d"),
+                "vaccinated_on": shot.isoformat(),
                 "lot_no": f"{rng.choice('ABCDEFGH')}{rng.choice('KLMNXY')}{rng.randint(100, 999)}-{rng.randint(1, 9)}",
                 "clinic_code": f"08{rng.randint(10000000, 99999999)}",
                 "doctor": rng.choice(("佐藤　健一", "鈴木　恵子", None)),

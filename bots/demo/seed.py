@@ -144,8 +144,8 @@ def seed_yobou(db: Database, n: int) -> int:
             app_id = f"YB-2026-{i + 1:06d}"
             if s.get(ApplicationRow, app_id) is not None:
                 continue
-            shot = datetime.strptime(data["vaccinated_on"], "%Y%m%d")
-            received = datetime.combine(shot.date(), time(15, 0))
+            shot = date.fromisoformat(data["vaccinated_on"])
+            received = datetime.combine(shot, time(15, 0))
             atena_no = data["person"]["jumin_cd"]
             create(s, _resolved(app_id, "yobou_sesshu", received, atena_no, data))
             created += 1
