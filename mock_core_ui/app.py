@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from . import auth, faults, faults_admin, security, testing_api, views
 from .boshi import bp as boshi_bp
 from .db import open_engine
+from .forms import mount as mount_forms
 from .kaigo import bp as kaigo_bp
 from .layouts import KosodateLayout, kosodate_layout
 from .services import STORE_KEY
@@ -73,6 +74,7 @@ def create_app(
     app.register_blueprint(views.bp)
     app.register_blueprint(kaigo_bp)
     app.register_blueprint(boshi_bp)
+    mount_forms(app)  # the procedures whose screens are data (forms/specs)
     if testing:
         app.register_blueprint(testing_api.bp)
     if admin or testing:

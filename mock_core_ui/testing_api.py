@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from werkzeug.wrappers import Response
 
+from .forms import store as forms_store
 from .services import store
 from .store import Resident
 
@@ -51,6 +52,18 @@ def _parse_resident(item: Any, index: int) -> Resident:
 def records() -> Response:
     """Every claim with all its values (ISO dates, children as a list)."""
     return jsonify(store().all_records())
+
+
+@bp.get("/forms/<procedure>")
+def form_records(procedure: str) -> Response:
+    """Every application of one data-built procedure (``forms/specs``), values as stored."""
+    return jsonify(forms_store.all_records(procedure))
+
+
+@bp.post("/forms/reset")
+def form_reset() -> Response:
+    """Delete the applications of every data-built procedure."""
+    return jsonify({"deleted": forms_store.reset()})
 
 
 @bp.get("/residents")

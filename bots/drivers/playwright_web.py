@@ -137,6 +137,17 @@ class PlaywrightDriver(ElementFinder, Driver):
         self._watch(self.page)
         self._login_screen = self._login_screen_of(selectors)
 
+    def use_screens(self, selectors: SelectorSet) -> None:
+        """Work with another recipe's screens of the same system (one session per system).
+
+        A procedure's selector file extends its subsystem's (``extends:``): the log-in and
+        the shared screens are the same, its own screens are added, so the logged-in tab
+        goes on serving the next recipe.
+        """
+        if selectors.system != self.selectors.system:
+            raise ValueError(f"{selectors.system} is not {self.selectors.system}")
+        self.selectors = selectors
+
     @staticmethod
     def _login_screen_of(selectors: SelectorSet) -> Screen:
         """The log-in screen, its URL written with a leading ``/`` (finding compares the

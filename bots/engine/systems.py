@@ -110,6 +110,8 @@ class Systems:
                 self.settings.credentials,
                 timeout_ms=self.settings.timeout_ms,
             )
+        else:
+            self.drivers[system].use_screens(recipe.selectors)
         return self.drivers[system]
 
     def _start_browser(self) -> Browser:

@@ -186,6 +186,18 @@ class SelectorFileModel(BaseModel):
     single_page: bool = False
 
 
+class ExtendingFileModel(BaseModel):
+    """A procedure's own screens on top of its subsystem's file (``extends: kosodate``):
+    the log-in, interrupts, busy marker and the shared screens come from there."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    extends: Text
+    system: Text | None = None  # if written, it must be the base file's
+    title: str | None = None
+    screens: dict[str, Any]
+
+
 def keys_of(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 

@@ -419,7 +419,7 @@ def unreadable_selectors(path: Path) -> SelectorSet:
 
 
 def read_selectors(
-    path: Path, display_name: str | None = None
+    path: Path, display_name: str | None = None, _seen: tuple[Path, ...] = ()
 ) -> tuple[SelectorSet, list[RecipeError]]:
     """The screens and elements that load, and every problem of the rest (in file order).
 
@@ -429,16 +429,12 @@ def read_selectors(
     doc, problems = read_located(path, display_name)
     if not isinstance(doc, LocDict):
         raise RecipeError("a selector file is a mapping", pos_of(doc))
+    if "extends" in doc:
+        return _read_extending(path, doc, problems, display_name, _seen)
     loader = _Loader()
     loader.problems += problems
     top = loader.validate(schema.SelectorFileModel, doc, doc.pos, "key", "")
-    screens: dict[str, Screen] = {}
-    screens_node = doc.get("screens")
-    if isinstance(screens_node, LocDict):
-        for sname, snode in screens_node.items():
-            screen = loader.screen(sname, snode, screens_node.pos_of(sname))
-            if screen is not None:
-                screens[sname] = screen
+    screens = _screens(loader, doc)
     login = loader.login(doc)
     busy = None
     if doc.get("busy") is not None:
@@ -455,7 +451,71 @@ def read_selectors(
         tuple(interrupts),
         tuple(sorted({s.frame for s in screens.values() if s.frame})),
         bool(top.single_page) if top is not None else False,
-        broken=frozenset(_written(_mapping(screens_node)) - _loaded(screens)),
+        broken=frozenset(_written(_mapping(doc.get("screens"))) - _loaded(screens)),
+    )
+    return selectors, sorted(loader.problems, key=_order)
+
+
+def _screens(loader: _Loader, doc: LocDict) -> dict[str, Screen]:
+    screens: dict[str, Screen] = {}
+    screens_node = doc.get("screens")
+    if isinstance(screens_node, LocDict):
+        for sname, snode in screens_node.items():
+            screen = loader.screen(sname, snode, screens_node.pos_of(sname))
+            if screen is not None:
+                screens[sname] = screen
+    return screens
+
+
+def _read_extending(
+    path: Path,
+    doc: LocDict,
+    problems: list[RecipeError],
+    display_name: str | None,
+    seen: tuple[Path, ...],
+) -> tuple[SelectorSet, list[RecipeError]]:
+    """A procedure's file on top of its subsystem's: the base's log-in, interrupts and
+    screens, and this file's screens beside them (a screen may not be written twice)."""
+    loader = _Loader()
+    loader.problems += problems
+    top = loader.validate(schema.ExtendingFileModel, doc, doc.pos, "key", "")
+    name = str(doc["extends"])
+    base_path = path.with_name(f"{name}.yaml")
+    where = doc.pos_of("extends")
+    if not base_path.is_file() or base_path in (*seen, path):
+        why = "it extends itself" if base_path.is_file() else "there is no such file"
+        loader.problem(f"extends: cannot use selectors/{name}.yaml ({why})", where)
+        base = unreadable_selectors(base_path)
+    else:
+        shown = str(Path(display_name).with_name(base_path.name)) if display_name else None
+        base, base_problems = read_selectors(base_path, shown, (*seen, path))
+        if base_problems:
+            loader.problem(f"extends: selectors/{name}.yaml has problems of its own", where)
+    if top is not None and top.system not in (None, base.system):
+        loader.problem(
+            f"system '{top.system}' differs from '{base.system}' of the file it extends",
+            doc.pos_of("system"),
+        )
+    own = _screens(loader, doc)
+    screens_node = _mapping(doc.get("screens"))
+    for sname in own.keys() & base.screens.keys():
+        loader.problem(
+            f"screen '{sname}' is already in selectors/{name}.yaml; give it another name",
+            doc["screens"].pos_of(sname),
+        )
+    screens = {**base.screens, **own}
+    selectors = SelectorSet(
+        base.system,
+        (top.title if top is not None else None) or base.title,
+        path,
+        screens,
+        base.login,
+        base.busy,
+        base.interrupts,
+        tuple(sorted({s.frame for s in screens.values() if s.frame})),
+        base.single_page,
+        broken=base.broken | (frozenset(_written(screens_node)) - _loaded(own)),
+        unreadable=base.unreadable,
     )
     return selectors, sorted(loader.problems, key=_order)
 

@@ -47,7 +47,7 @@
   }
 
   function setUpConfirm() {
-    var form = document.getElementById('nintei_form');
+    var form = document.getElementById('nintei_form') || document.querySelector('form[data-confirm]');
     var button = document.getElementById('register');
     if (!form || !button) { return; }
     form.addEventListener('submit', function (event) {
