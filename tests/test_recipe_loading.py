@@ -103,7 +103,8 @@ def load_error(ws: Workspace) -> str:
 def test_repository_recipes_load_cleanly() -> None:
     recipes = load_all(REPO / "recipes", REPO / "selectors", REPO)
 
-    assert set(recipes) == {"jidou_teate_nintei", "kaigo_nintei", "boshi_ninshin", "yobou_sesshu"}
+    assert set(recipes) == {path.stem for path in (REPO / "recipes").glob("*.yaml")}
+    assert {"jidou_teate_nintei", "kaigo_nintei", "boshi_ninshin", "yobou_sesshu"} <= set(recipes)
     recipe = recipes["jidou_teate_nintei"]
     assert recipe.title == "児童手当 認定請求"
     assert recipe.system == "kosodate"

@@ -1,4 +1,4 @@
-"""``examples/``: one valid import file per procedure, from :data:`EXAMPLES`.
+"""``examples/``: one valid import file per procedure, from :func:`all_examples`.
 
 The applications are written once, as a JSON import file holds them; a CSV example is
 the same applications flattened into the dotted columns the importer reads back, so the
@@ -402,9 +402,35 @@ def _columns(items: dict[str, ItemSpec], rows: list[dict[str, str]], prefix: str
     return out
 
 
+def all_examples() -> dict[str, tuple[str, list[dict[str, Any]]]]:
+    """:data:`EXAMPLES`, and for every procedure of ``bots.demo.applications`` its first two
+    demo applications as a JSON import file (the demo data is deterministic)."""
+    from bots.demo import applications
+
+    out = dict(EXAMPLES)
+    for module in applications.modules():
+        if module.PROCEDURE in out:
+            continue
+        apps = []
+        for i, (person, household) in enumerate(applications.people(module.PEOPLE, 2)):
+            data = applications.demo_data(module, person, household, i)
+            apps.append(
+                {
+                    "id": f"EX-{module.PREFIX}-{i + 1:04d}",
+                    "procedure": module.PROCEDURE,
+                    "atena_no": person["atena_no"],
+                    "received_at": f"{data[module.RECEIVED]}T10:30:00",
+                    "status": "resolved",
+                    "data": data,
+                }
+            )
+        out[module.PROCEDURE] = (f"{module.PROCEDURE}.json", apps)
+    return out
+
+
 def example_file(procedure: str, items: dict[str, ItemSpec]) -> tuple[str, str]:
     """The name and text of a procedure's example import file (CSV or JSON)."""
-    name, apps = EXAMPLES[procedure]
+    name, apps = all_examples()[procedure]
     if name.endswith(".json"):
         return name, json.dumps(apps, ensure_ascii=False, indent=2) + "\n"
     rows = [
@@ -422,8 +448,9 @@ def write_examples(recipes: Iterable[Recipe], examples_dir: Path) -> list[Path]:
     """``examples/<procedure>.csv|json`` for every recipe that has example applications."""
     examples_dir.mkdir(parents=True, exist_ok=True)
     written = []
+    known = all_examples()
     for recipe in sorted(recipes, key=lambda r: r.procedure):
-        if recipe.procedure not in EXAMPLES:
+        if recipe.procedure not in known:
             continue
         name, text = example_file(recipe.procedure, recipe.schema.items)
         path = examples_dir / name

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bots.docs.examples import EXAMPLES, write_examples
+from bots.docs.examples import all_examples, write_examples
 from bots.docs.layout import import_docs
 from bots.docs.recipe_reference import recipe_reference
 from bots.docs.reference import schema_reference
@@ -25,7 +25,7 @@ def write_docs(recipes: Mapping[str, Recipe] | Iterable[Recipe], docs_dir: Path)
     ``docs_dir``."""
     loaded = _as_list(recipes)
     docs_dir.mkdir(parents=True, exist_ok=True)
-    examples = {p: apps for p, (_name, apps) in EXAMPLES.items()}
+    examples = {p: apps for p, (_name, apps) in all_examples().items()}
     pages = {
         docs_dir / "recipe-application.md": schema_reference(),
         docs_dir / "recipe-reference.md": recipe_reference(),
