@@ -84,6 +84,7 @@ class Core:
     def reset(self) -> None:
         for prefix in ("", "/kaigo", "/boshi", "/yobou"):
             self._call(f"{prefix}/_testing/reset", "POST", {})
+        self._call("/_testing/forms/reset", "POST", {})
         self._call("/_admin/faults/reset", "POST", {})
 
     def records_for(self, application_id: str, subsystem: str = "") -> list[dict[str, Any]]:

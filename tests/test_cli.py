@@ -6,8 +6,13 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from sqlalchemy import func, select
 
 from bots.cli.main import cli
+from bots.queue.db import Database
+from bots.queue.schema import ApplicationRow
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _env(tmp_path: Path, core_url: str) -> dict[str, str]:
@@ -22,7 +27,7 @@ def test_seed_run_status_from_the_command_line(tmp_path: Path, core) -> None:
     runner = CliRunner()
     env = _env(tmp_path, core.url)
 
-    seeded = runner.invoke(cli, ["demo", "seed", "5"], env=env)
+    seeded = runner.invoke(cli, ["demo", "seed", "5", "--each", "0"], env=env)
     assert seeded.exit_code == 0, seeded.output
     assert (
         "申請 5 件を作成" in seeded.output
@@ -52,11 +57,28 @@ def test_seed_run_status_from_the_command_line(tmp_path: Path, core) -> None:
     human = runner.invoke(cli, ["status"], env=env)
     assert "連携済（keyed）\t4" in human.output
 
-    again = runner.invoke(cli, ["demo", "seed", "5"], env=env)
+    again = runner.invoke(cli, ["demo", "seed", "5", "--each", "0"], env=env)
     assert "申請 0 件を作成（既存 5 件）" in again.output
     rerun = runner.invoke(cli, ["run"], env=env)
     assert "連携済 keyed:            0" in rerun.output
     assert len(core.records()) == 4
+
+
+def test_demo_seed_covers_every_procedure_with_a_recipe(tmp_path: Path, core) -> None:
+    env = _env(tmp_path, core.url)
+    seeded = CliRunner().invoke(cli, ["demo", "seed", "4", "--each", "2"], env=env)
+    assert seeded.exit_code == 0, seeded.output
+    assert "  児童手当 現況届（jidou_teate_genkyou）: 2 件を作成" in seeded.output
+
+    with Database(env["RENKEI_DB"]).session() as s:
+        found = dict(
+            s.execute(
+                select(ApplicationRow.procedure, func.count()).group_by(ApplicationRow.procedure)
+            ).all()
+        )
+    recipes = {path.stem for path in (ROOT / "recipes").glob("*.yaml")}
+    assert set(found) == recipes, "every shipped recipe has demo applications"
+    assert all(found[p] >= 2 for p in recipes if p not in ("boshi_ninshin", "yobou_sesshu"))
 
 
 def test_unknown_procedure_is_a_clear_error(tmp_path: Path, core) -> None:
@@ -75,7 +97,7 @@ def test_a_bad_verify_setting_is_a_clear_error(tmp_path: Path, core) -> None:
 def test_verify_all_looks_up_before_typing(tmp_path: Path, core) -> None:
     runner = CliRunner()
     env = _env(tmp_path, core.url)
-    runner.invoke(cli, ["demo", "seed", "1"], env=env)
+    runner.invoke(cli, ["demo", "seed", "1", "--each", "0"], env=env)
     ran = runner.invoke(cli, ["run", "--verify-all"], env=env)
     assert ran.exit_code == 0, ran.output
     (audit,) = (tmp_path / "runs").glob("*/audit.jsonl")

@@ -257,28 +257,52 @@ def demo() -> None:
     is_flag=True,
     help="住民を模擬基幹システムに登録しない / Do not register the residents in the mock core system.",
 )
+@click.option(
+    "--each",
+    type=click.IntRange(0, 1000),
+    default=3,
+    show_default=True,
+    help="ほかの各手続の申請の件数（0: 児童手当だけ）/ How many applications of every other procedure (0: 児童手当 only).",
+)
 @click.pass_context
-def demo_seed(ctx: click.Context, n: int, problems: bool, no_core: bool) -> None:
-    """連携待ちの児童手当 認定請求を N 件作成（作成済みは作り直さない）
-    / Create N realistic resolved 児童手当 認定請求 applications (idempotent).
+def demo_seed(ctx: click.Context, n: int, problems: bool, no_core: bool, each: int) -> None:
+    """連携待ちの申請を作成: 児童手当 認定請求 N 件と、26 手続のほかの手続（作成済みは作り直さない）
+    / Create resolved demo applications of every procedure: N 児童手当 認定請求, the others
+    --each (idempotent).
 
-    N: 作成する件数（1〜100000）/ how many applications.
+    N: 児童手当 認定請求の件数（1〜100000）/ how many 児童手当 applications.
     """
-    from bots.demo.seed import seed
+    from bots.demo.seed import seed_all
     from bots.queue.db import Database
 
     settings = _settings(ctx)
     try:
-        report = seed(
-            Database(settings.db_url), n, None if no_core else settings.core_url, problems=problems
+        made = seed_all(
+            Database(settings.db_url),
+            n,
+            None if no_core else settings.core_url,
+            problems=problems,
+            each=each,
         )
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from exc
+    report = made.jidou
     click.echo(
         f"申請 {report.created} 件を作成（既存 {report.existing} 件）、住民 {report.residents} 件を基幹システムへ登録"
     )
     for app_id, kind in report.problems.items():
         click.echo(f"  {app_id}: デモ用の不備 {kind}")
+    _echo_created(made.created)
+
+
+def _echo_created(created: dict[str, int]) -> None:
+    """One line per procedure, by its catalogue name."""
+    from bots.catalogue import BY_ID
+
+    for procedure, count in created.items():
+        known = BY_ID.get(procedure)
+        name = known.short if known else procedure
+        click.echo(f"  {name}（{procedure}）: {count} 件を作成")
 
 
 @demo.command("run")
@@ -297,7 +321,7 @@ def demo_run(ctx: click.Context, count: int) -> None:
     """
     from bots.cli.output import print_summary, progress
     from bots.demo.mockserver import MockStartError, mock_core
-    from bots.demo.seed import seed, seed_boshi, seed_kaigo, seed_yobou
+    from bots.demo.seed import seed_all
     from bots.queue.db import Database
     from bots.queue.sql import SqlWorkQueue
     from bots.service import run_once
@@ -308,13 +332,12 @@ def demo_run(ctx: click.Context, count: int) -> None:
     try:
         with mock_core(settings.core_url, core_db):
             click.echo(f"模擬基幹システム {settings.core_url} （DB {core_db}）")
-            report = seed(db, count, settings.core_url)
-            kaigo = seed_kaigo(db, max(1, count // 4), settings.core_url)
-            boshi = seed_boshi(db, count)
-            yobou = seed_yobou(db, max(1, count // 4))
+            made = seed_all(db, count, settings.core_url, each=2)
+            report = made.jidou
+            others = sum(made.created.values())
             click.echo(
                 f"申請を作成: 児童手当 {report.created} 件（既存 {report.existing} 件）、"
-                f"要介護認定 {kaigo} 件、妊娠届 {boshi} 件、予防接種 {yobou} 件"
+                f"ほかの {len(made.created)} 手続で {others} 件"
             )
             waiting = SqlWorkQueue(db).counts()[Status.RESOLVED]
             with progress(waiting) as on_item:

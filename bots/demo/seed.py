@@ -178,3 +178,34 @@ def seed(
     if core_url:
         post_residents(core_url, residents)
     return SeedReport(created, existing, len(residents) if core_url else 0, spoiled)
+
+
+@dataclass(frozen=True)
+class DemoSeed:
+    """What ``seed_all`` created: the 児童手当 report, and new applications per procedure."""
+
+    jidou: SeedReport
+    created: dict[str, int]  # procedure id → new applications (児童手当 excluded)
+
+
+def seed_all(
+    db: Database, n: int, core_url: str | None, *, problems: bool = True, each: int = 3
+) -> DemoSeed:
+    """The whole demo: ``n`` 児童手当 認定請求 (one in five with a problem), a quarter as many
+    要介護認定 and 予防接種, the 妊娠届 of the women among them, and ``each`` applications
+    of every other procedure; their people are put into the mock first. ``each`` 0: the
+    児童手当 applications only."""
+    from bots.demo import applications
+
+    report = seed(db, n, core_url, problems=problems)
+    if each == 0:
+        return DemoSeed(report, {})
+    created = {
+        "kaigo_nintei": seed_kaigo(db, max(1, n // 4, each), core_url),
+        "boshi_ninshin": seed_boshi(db, n),
+        "yobou_sesshu": seed_yobou(db, max(1, n // 4)),
+    }
+    if core_url:
+        post_residents(core_url, [p for p, _ in applications.people("kosodate", each)])
+    created |= applications.seed_applications(db, each)
+    return DemoSeed(report, created)
