@@ -287,6 +287,74 @@ class KaigoRenewalWindow(Rule):
             )
 
 
+#: 負担限度額認定の預貯金等の上限 (令和3年8月から): 段階 → (単身, 配偶者がいるときの夫婦の合計)
+ASSET_LIMITS: dict[str, tuple[int, int]] = {
+    "第1段階": (10_000_000, 20_000_000),
+    "第2段階": (6_500_000, 16_500_000),
+    "第3段階①": (5_500_000, 15_500_000),
+    "第3段階②": (5_000_000, 15_000_000),
+}
+#: 第2号被保険者 (40–64歳) have one limit whatever their 段階
+SECOND_INSURED_LIMIT = (10_000_000, 20_000_000)
+
+
+def _man_yen(amount: int) -> str:
+    return f"{amount // 10_000:,}万円" if amount % 10_000 == 0 else f"{amount:,}円"
+
+
+@register
+class KaigoAssetLimit(Rule):
+    """``{rule: kaigo_asset_limit, stage: stage, savings: savings, spouse_savings:
+    spouse.savings, birth: insured.birth_date, at: application_date}``
+
+    介護保険負担限度額認定: the 預貯金等 may not exceed the limit of the applicant's 段階
+    (単身), or, with a 配偶者, the two together may not exceed the couple's limit. 第2号
+    被保険者 (under 65 on the application date) have the 1,000万円 / 2,000万円 limit.
+    ``limits`` may be given to follow a later revision (段階 → [単身, 夫婦]).
+    """
+
+    name = "kaigo_asset_limit"
+    paths = ("stage", "savings", "spouse_savings", "birth", "at")
+    stage: str
+    savings: str
+    spouse_savings: str
+    birth: str
+    at: str
+    limits: dict[str, tuple[int, int]] = ASSET_LIMITS
+
+    def _limit(self, facts: Facts) -> tuple[str, tuple[int, int]] | None:
+        birth, on = facts.date(self.birth), facts.date(self.at)
+        if birth is not None and on is not None and 40 <= age_on(birth, on) < 65:
+            return "第2号被保険者", SECOND_INSURED_LIMIT
+        stage = facts.value(self.stage)
+        if stage in self.limits:
+            return str(stage), self.limits[str(stage)]
+        return None
+
+    def check(self, facts: Facts) -> None:
+        own, spouse = facts.value(self.savings), facts.value(self.spouse_savings)
+        found = self._limit(facts)
+        if own in (None, "") or found is None:
+            return
+        who, (single, couple) = found
+        if spouse in (None, ""):
+            if int(own) > single:
+                facts.problem(
+                    self.savings,
+                    f"{who}の預貯金等の上限（単身 {_man_yen(single)}）を超えています"
+                    f"（{int(own):,}円）。負担限度額認定の対象ではありません",
+                )
+            return
+        total = int(own) + int(spouse)
+        if total > couple:
+            facts.problem(
+                self.savings,
+                f"{who}の預貯金等の上限（配偶者と合わせて {_man_yen(couple)}）を超えています"
+                f"（本人 {int(own):,}円 ＋ 配偶者 {int(spouse):,}円 ＝ {total:,}円）。"
+                "負担限度額認定の対象ではありません",
+            )
+
+
 @register
 class BoshiDueDate(Rule):
     """``{rule: boshi_due_date, notified: notification_date, due: due_date, weeks: weeks,

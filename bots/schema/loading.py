@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from bots import transforms
 from bots.errors import Problems, RecipeError, SourcePos
 from bots.recipe.yamlpos import LocDict, LocList, pos_of
-from bots.schema import law, rules  # noqa: F401  (register the built-in rules)
+from bots.schema import amounts, law, rules  # noqa: F401  (register the built-in rules)
 from bots.schema.model import ApplicationSpec, ItemSpec
 from bots.schema.rules import Rule, as_paths, rule_class
 from bots.schema.validate import UNKNOWN_LABEL, CheckedApplication, Checker, Problem
