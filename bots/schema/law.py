@@ -102,9 +102,10 @@ class AccountHolderIsClaimant(Rule):
         if not holder or not claimant:
             return
         if _holder_key(str(holder)) != _holder_key(str(claimant)):
+            owner = self.claimant.rsplit(".", 1)[0] if "." in self.claimant else self.claimant
             facts.problem(
                 self.holder,
-                f"{facts.label(self.claimant)}本人の名義の口座にしてください"
+                f"{facts.label(owner)}本人の名義の口座にしてください"
                 f"（口座名義「{facts.shown(self.holder)}」、{facts.label(self.claimant)}「{claimant}」）",
             )
 
