@@ -133,3 +133,18 @@ def test_a_second_insured_under_the_limit_passes(schema: Schema) -> None:
 def test_an_invalid_amount_is_reported_once(schema: Schema) -> None:
     found = problems(schema, purchases=[{"price": "千円"}, {"price": 30_500}])
     assert len(found) == 1 and found[0].startswith("購入品目1 購入金額:"), found
+
+
+def test_a_group_given_when_it_must_not_be_is_named_not_printed(tmp_path: Path) -> None:
+    path = tmp_path / "application.yaml"
+    path.write_text(
+        BLOCK.replace(
+            "rules:\n",
+            "rules:\n  - {rule: forbidden_if, item: spouse, when: stage, equals: [第1段階]}\n",
+        ),
+        encoding="utf-8",
+    )
+    node = load_located(path)
+    schema = load_schema(node, ApplicationSpec.model_validate(node), frozenset())
+    found = problems(schema, stage="第1段階", spouse={"savings": 100})
+    assert found == ["配偶者: 段階が「第1段階」のときは入力できません"]

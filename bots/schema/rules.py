@@ -173,10 +173,11 @@ class ForbiddenIf(Rule):
 
     def check(self, facts: Facts) -> None:
         value = facts.value(self.item)
-        if _matches(facts.value(self.when), self.equals) and value not in (None, "", False):
+        if _matches(facts.value(self.when), self.equals) and value not in (None, "", False, {}, []):
+            # a group (転出先, 口座) is named, not printed: its items are what the form shows
+            given = "" if isinstance(value, dict | list) else f"（{facts.shown(self.item)}）"
             facts.problem(
-                self.item,
-                f"{_when_text(facts, self.when, self.equals)}は入力できません（{facts.shown(self.item)}）",
+                self.item, f"{_when_text(facts, self.when, self.equals)}は入力できません{given}"
             )
 
 
