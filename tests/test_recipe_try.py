@@ -8,6 +8,7 @@ writes. No browser is held in the test thread: the dry run starts its own Playwr
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from e2e_helpers import clean, rows, set_data
-from PIL import Image
+from PIL import Image, ImageChops
 from sqlalchemy import func, select
 
 from bots.cli.main import cli
@@ -250,3 +251,36 @@ def test_check_of_one_good_recipe_file_checks_only_that_file(tmp_path: Path) -> 
     assert result.stdout.splitlines() == [
         f"ok  {copy}  {JT}  児童手当 認定請求  (selectors kosodate)"
     ]
+
+
+def test_a_sensitive_value_is_masked_where_the_selector_file_forgot_to_say_so(
+    settings: Settings, db: Database, core: Any, tmp_path: Path
+) -> None:
+    """Masking follows the data: an element a 口座番号 was typed into is blacked out in the
+    screenshot even when its selector lacks ``sensitive: true`` (an IT slip recipe check
+    cannot see). The two dry runs' screenshots must then be the same picture."""
+    root = tmp_path / "root"
+    for folder in ("recipes", "selectors"):
+        shutil.copytree(ROOT / folder, root / folder)
+    selectors = root / "selectors" / "kosodate.yaml"
+    flagged = '{css: "#account_no", label: 口座番号, sensitive: true}'
+    text = selectors.read_text(encoding="utf-8")
+    assert text.count(flagged) == 1
+    selectors.write_text(text.replace(flagged, '{css: "#account_no", label: 口座番号}'), "utf-8")
+    forgetful = dataclasses.replace(settings, root=root)
+    assert (
+        not load_recipes(forgetful)[JT]
+        .selectors.screen("nintei_entry")
+        .elements["account_no"]
+        .sensitive
+    )
+    seed(db, 1, core.url, problems=False)
+    app_id = application_id(0)
+
+    shots = [
+        dry_run(s, load_recipes(s)[JT], app_id, db=db).screenshots[0].path
+        for s in (settings, forgetful)
+    ]
+
+    pictures = [Image.open(p).convert("RGB") for p in shots]
+    assert ImageChops.difference(*pictures).getbbox() is None

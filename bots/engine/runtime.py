@@ -145,6 +145,9 @@ class AppRuntime:
         self.selectors = selectors
         self._scope: ChainMap[str, Any] = ChainMap({}, values)
         self._sensitive_values = {v for v in sensitive_values if v}
+        # elements a sensitive value was typed into, masked in every later screenshot even
+        # when the selector file forgot `sensitive: true` (masking follows the data)
+        self._typed_sensitive: dict[str, Element] = {}
         self.audit = audit
         self.application_id = application_id
         self.evidence_dir = evidence_dir  # this try's own folder: nothing is overwritten
@@ -204,6 +207,8 @@ class AppRuntime:
         masked = self._mask(element, value)
         if element is not None and isinstance(step, Fill | Select):
             self._keep(element, masked)
+            if masked == VALUE_MASK and not element.sensitive:
+                self._typed_sensitive[element.qualified] = element
         self.audit.emit(
             AuditEvent(
                 step=step.name if isinstance(step, Step) else str(step),
@@ -255,6 +260,9 @@ class AppRuntime:
         ]
         if screen is not None:
             masked = [e for e in screen.elements.values() if e.sensitive and not e.params]
+        masked += [
+            e for e in self._typed_sensitive.values() if screen is None or e.screen == screen.name
+        ]
         self.driver.screenshot(path, masked)
         self._stamp(path, label, screen)  # before hashing: the chain covers the metadata
         digest = sha256_file(path)
