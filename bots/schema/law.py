@@ -50,6 +50,7 @@ class ChildAgeLimit(Rule):
     birth: str
     at: str
     age: int = 18
+    benefit: str = "児童手当"  # 児童扶養手当 has the same limit and says its own name
 
     def check(self, facts: Facts) -> None:
         on = facts.date(self.at)
@@ -71,7 +72,7 @@ class ChildAgeLimit(Rule):
                 facts.problem(
                     path,
                     f"{self.age}歳に達した後の最初の3月31日（{_wareki_day(limit)}）を過ぎているため"
-                    f"児童手当の対象ではありません（生年月日 {birth.isoformat()}）",
+                    f"{self.benefit}の対象ではありません（生年月日 {birth.isoformat()}）",
                 )
 
 
