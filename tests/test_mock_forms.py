@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from mock_core_ui.forms import check
 from mock_core_ui.forms.manual import PAGE, manual
-from mock_core_ui.forms.spec import all_specs
+from mock_core_ui.forms.spec import all_specs, load
 
 TODAY = dt.date(2026, 12, 1)
 
@@ -118,3 +119,10 @@ def test_an_item_required_only_with_a_value_of_another() -> None:
         None,
         ["その他の理由を入力してください。"],
     )
+
+
+def test_a_broken_spec_is_named_when_it_is_read(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("procedure: x\nsubsystem: kosodate\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"(?s)forms/specs/broken.yaml: .*screen_id"):
+        load(broken)

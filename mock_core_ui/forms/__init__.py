@@ -13,7 +13,7 @@ from flask import Flask
 
 from .kaigo import bp as kaigo_bp
 from .kosodate import bp as kosodate_bp
-from .spec import FormSpec, specs_of
+from .spec import FormSpec, all_specs, specs_of
 
 
 def menu_groups(subsystem: str) -> Iterator[tuple[str, list[FormSpec]]]:
@@ -25,6 +25,9 @@ def menu_groups(subsystem: str) -> Iterator[tuple[str, list[FormSpec]]]:
 
 
 def mount(app: Flask) -> None:
+    """Register the screens; a broken spec stops the mock here, naming the file, rather
+    than every screen answering 500 later (which a bot reads as "link not found")."""
+    all_specs()
     app.register_blueprint(kosodate_bp)
     app.register_blueprint(kaigo_bp)
     app.jinja_env.globals["form_menu"] = menu_groups

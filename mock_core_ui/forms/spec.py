@@ -147,7 +147,10 @@ def keys_of(item: Item, prefix: str = "", suffix: str = "") -> list[str]:
 
 
 def load(path: Path) -> FormSpec:
-    return FormSpec.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    try:
+        return FormSpec.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (yaml.YAMLError, ValueError) as exc:
+        raise ValueError(f"forms/specs/{path.name}: {exc}") from exc
 
 
 @functools.cache
