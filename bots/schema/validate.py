@@ -300,7 +300,13 @@ class Checker:
             example = f"。例: {spec.example}" if spec.example is not None and not sensitive else ""
             self.problem(path, f"形式が正しくありません（{shown}）{example}")
         elif spec.choices is not None and text not in spec.choices:
-            self.problem(path, f"{'・'.join(spec.choices)}のいずれかです（{shown}）")
+            one = len(spec.choices) == 1  # 更新 only: not 「更新のいずれかです」
+            allowed = (
+                f"「{spec.choices[0]}」に限ります"
+                if one
+                else f"{'・'.join(spec.choices)}のいずれかです"
+            )
+            self.problem(path, f"{allowed}（{shown}）")
         return text
 
     def _date(self, spec: ItemSpec, value: Any, path: str) -> Any:
