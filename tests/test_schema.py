@@ -298,9 +298,7 @@ def test_the_account_must_be_the_claimants(recipes: dict[str, Recipe]) -> None:
     data = _jidou()
     data["bank"]["holder_kana"] = "ｽｽﾞｷ ﾊﾅｺ"
     problems = _problems(recipes["jidou_teate_nintei"], data)
-    assert any(
-        p.startswith("口座名義: 請求者本人の名義の口座にしてください") for p in problems
-    )
+    assert any(p.startswith("口座名義: 請求者本人の名義の口座にしてください") for p in problems)
     data["bank"]["holder_kana"] = data["applicant"]["kana"].replace("ョ", "ヨ")  # 全銀: large kana
     assert _problems(recipes["jidou_teate_nintei"], data) == []
 
