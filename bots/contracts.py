@@ -4,21 +4,28 @@ Three interfaces separate the stages of the one-way data flow (management DB →
 recipe → driver → core system → outcome → write-back):
 
 * :class:`Driver` — works one core system's screens as a clerk would. One implementation
-  per UI technology (``bots/drivers/``). Elements arrive as logical
-  :class:`~bots.recipe.selectors.Element` objects; locating them, waiting for them and
-  noticing drift is the driver's business, never the recipe's.
+  per UI technology (``bots/drivers/``), opened by the :class:`DriverHost` of its kind
+  (the browser of the web driver; the display and client of a desktop one). Elements
+  arrive as logical :class:`~bots.screens.Element` objects; locating them, waiting for
+  them and noticing drift is the driver's business, never the recipe's.
 * :class:`WorkQueue` — hands out resolved applications under a lease and records their
   outcome (``bots/queue/``). Modelled on APScheduler 4's data stores: acquire with
   ``acquired_by``/``acquired_until``, release with an outcome, extend, reap abandoned.
 * :class:`AuditSink` — observes every step for the auditors (``bots/audit/``). It must
   never see an unmasked personal or account number: callers pass values through
   :mod:`bots.masking` first, and the sink scrubs again.
+
+The engine (``bots/engine/``) knows only these contracts and the neutral screen model
+(:mod:`bots.screens`); the service layer (:mod:`bots.service`) hands it the concrete queue,
+:class:`LicenceSlots`, driver hosts (by kind, :data:`HostFactory`) and audit trail
+(:data:`TrailFactory`). ``lint-imports`` (pyproject ``[tool.importlinter]``) keeps it so:
+this module imports nothing of renkei but the screen model.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,7 +33,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from bots.recipe.selectors import Element, Screen
+from bots.screens import Element, Screen, SelectorSet
 
 
 class Status(StrEnum):
@@ -171,6 +178,44 @@ class WorkQueue(ABC):
         run's 要確認 0 must not hide the four a first run left)."""
 
 
+class LicenceSlots(ABC):
+    """At most ``limit`` logged-in sessions per core system, across every runner.
+
+    A core system is licensed per concurrent session (同時接続ライセンス): a runner takes
+    a slot before it logs in, pushes its lease on while it works and gives it back after it
+    logged out. Implemented on the management database by
+    :class:`bots.queue.slots.SessionSlots`, so runners on several machines share the count.
+    """
+
+    @abstractmethod
+    def acquire(self, system: str, holder: str, lease: timedelta, limit: int) -> int | None:
+        """Take a slot of ``system`` for ``holder`` until now + ``lease``: its number, or
+        None when all ``limit`` are held by others (do not log in; try again later). A
+        holder asking again gets the slot it holds, its lease renewed."""
+
+    @abstractmethod
+    def extend(self, system: str, slot: int, holder: str, lease: timedelta) -> datetime:
+        """Push the lease to now + ``lease``; raises :class:`~bots.errors.LeaseLost` if the
+        slot is no longer ``holder``'s."""
+
+    @abstractmethod
+    def release(self, system: str, slot: int, holder: str) -> bool:
+        """Give the slot back; False (and no change) if it was not ``holder``'s."""
+
+    @abstractmethod
+    def holders(self, system: str, now: datetime | None = None) -> dict[int, str]:
+        """Slots in use now (lease not ended), slot number → holder."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The bot's clerk account on a core system (the password is protected in every output
+    by the service layer before it gets here)."""
+
+    user: str
+    password: str
+
+
 class Driver(ABC):
     """Works a core system's screens as a clerk would: one logged-in session at a time.
 
@@ -181,6 +226,12 @@ class Driver(ABC):
 
     drift: list[tuple[Element, int]]  # (element, index of the strategy that matched)
     interruptions: list[str]  # names of overlays (お知らせ) the driver closed
+
+    @abstractmethod
+    def use_screens(self, selectors: SelectorSet) -> None:
+        """Work with another recipe's screens of the same system (one session per system):
+        a procedure's selector file extends its subsystem's, so the logged-in session goes
+        on serving the next recipe. Another system's screens are a ValueError."""
 
     @abstractmethod
     def ensure_session(self) -> None:
@@ -259,6 +310,40 @@ class Driver(ABC):
     def close(self) -> None: ...
 
 
+class DriverHost(ABC):
+    """What the drivers of one kind share during a run, and its lifetime.
+
+    For the web, the Chromium every subsystem's browser context lives in; for a desktop
+    client, the display session and the client process. The run creates a host on first
+    need (:data:`HostFactory`), opens one driver per subsystem from it, asks whether a
+    driver (:meth:`alive`) or the host itself (:meth:`healthy`) survived a crash, and
+    closes it with the run: a host that died is closed and replaced for the next
+    application, so one crash never fails the rest of the run.
+    """
+
+    @abstractmethod
+    def open(self, selectors: SelectorSet, credentials: Credentials) -> Driver:
+        """A new driver on the subsystem of ``selectors``, not yet logged in."""
+
+    @abstractmethod
+    def alive(self, driver: Driver) -> bool:
+        """Whether ``driver`` (opened here) still answers: a crashed tab or window does not."""
+
+    @abstractmethod
+    def healthy(self) -> bool:
+        """Whether the host itself still works (the browser still connected)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Stop what the host started; its drivers are closed before (or by) this."""
+
+
+#: A new :class:`DriverHost` of one kind for a run, given the run's audit sink (a host
+#: records how it started: Chromium's sandbox, for one). The service layer hands the engine
+#: one per kind it can drive (``{"web": …}``; :mod:`bots.drivers.registry`).
+HostFactory = Callable[["AuditSink | None"], DriverHost]
+
+
 @dataclass
 class AuditEvent:
     """One line of the audit trail; values already masked by the caller."""
@@ -282,3 +367,14 @@ class AuditSink(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    @property
+    def last_hash(self) -> str | None:
+        """The hash of the last line, for a sink that chains its lines (the audit trail):
+        the run keeps it outside the file, so cutting lines off the end is detected."""
+        return None
+
+
+#: The audit sink of one run: ``(path, run_id, runner)`` → a sink writing to ``path``
+#: (:class:`bots.audit.trail.AuditTrail` with the queue's anchors, in the service layer).
+TrailFactory = Callable[[Path, str, str], AuditSink]

@@ -201,6 +201,23 @@ class CoreUnavailable(TransientError):
     """The core system answers 503 (maintenance, the nightly batch): pause this subsystem."""
 
 
+class LoginFailed(RenkeiError):
+    """The core system refused the bot's credentials: nothing can be keyed, stop.
+
+    Raised by a driver of any kind at log-in; the engine stops the subsystem, as for a
+    screen change (no retry makes wrong credentials right).
+    """
+
+
+class LeaseLost(RuntimeError):
+    """The claim (or licence slot) expired and another runner took it over.
+
+    Raised by the queue and the licence slots; the engine gives the application up without
+    touching it again. Not a :class:`RenkeiError`: it is about this runner, not about
+    the application or the core system.
+    """
+
+
 class AuditWriteFailed(RenkeiError):
     """An audit line or anchor could not be written (disk full, file gone, no permission).
 

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from bots.audit.anchors import session_anchor
 from bots.catalogue import BY_ID, FIELDS, CatalogueProcedure, in_field
+from bots.clock import utcnow
 from bots.config import Settings, ja_time
 from bots.contracts import AuditEvent
 from bots.errors import RecipeError, RenkeiError
@@ -40,7 +41,6 @@ from bots.queue.schema import (
     RecipeCheckRow,
     RunRow,
 )
-from bots.queue.sql import utcnow
 from bots.review import record
 
 #: The error of a procedure that has a switch on record but no recipe file.

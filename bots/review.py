@@ -34,6 +34,7 @@ from sqlalchemy import select
 
 from bots.audit.anchors import AnchorSink, session_anchor
 from bots.audit.trail import AuditTrail
+from bots.clock import utcnow
 from bots.contracts import AuditEvent, Status
 from bots.engine.evidence import safe_path_part
 from bots.engine.values import DATA_PROBLEM, data_problems
@@ -48,7 +49,6 @@ from bots.masking import (
 )
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow, AttemptRow
-from bots.queue.sql import utcnow
 from bots.queue.transitions import ForbiddenTransition, transition
 from bots.schema.validate import label_of
 

@@ -15,6 +15,10 @@ Around the engine a run does four things the engine must not decide alone:
 * it starts no subsystem outside its online window, and stops claiming for one whose
   window closes within ``Settings.window_margin_s``;
 * it tells in one exit code (:func:`exit_code`) what staff and monitoring must know.
+
+It also hands the engine its concrete parts (:func:`new_engine`): the driver hosts by kind,
+the audit trail with the database's anchors, the licence slots. The engine imports none of
+them (pyproject ``[tool.importlinter]``).
 """
 
 from __future__ import annotations
@@ -30,19 +34,22 @@ from pathlib import Path
 from loguru import logger
 from sqlalchemy import update
 
+from bots.audit.anchors import DbAnchors
 from bots.audit.report import summary_dict, write_report
+from bots.audit.trail import AuditTrail
+from bots.clock import utcnow
 from bots.config import Settings
-from bots.contracts import OutcomeKind
-from bots.drivers.playwright_web import Credentials
-from bots.engine.results import ItemResult, RunResult
+from bots.contracts import Credentials, LicenceSlots, OutcomeKind, TrailFactory, WorkQueue
+from bots.drivers.registry import HostConfig, driver_hosts
 from bots.engine.runner import Engine, EngineSettings, new_run_id, runner_name
 from bots.errors import RecipeError
 from bots.masking import protect_values
 from bots.queue.db import Database
 from bots.queue.schema import RunRow
 from bots.queue.slots import SessionSlots
-from bots.queue.sql import RunLock, SqlWorkQueue, utcnow
+from bots.queue.sql import RunLock, SqlWorkQueue
 from bots.recipe.model import Recipe, load_all, load_each
+from bots.results import ItemResult, RunResult
 from bots.scheduling.calendar import window_reason
 
 RUN_LOCK_LEASE = timedelta(minutes=15)
@@ -86,6 +93,52 @@ def load_recipes(settings: Settings) -> dict[str, Recipe]:
 def load_recipes_each(settings: Settings) -> tuple[dict[str, Recipe], dict[Path, RecipeError]]:
     """The recipes that load, and each broken file's error (see :func:`load_each`)."""
     return load_each(settings.recipes_dir, settings.selectors_dir, settings.root)
+
+
+def host_config(engine: EngineSettings) -> HostConfig:
+    """What a run's (or a tool's) driver hosts are given, from the engine's settings."""
+    return HostConfig(
+        core_url=engine.core_url,
+        timeout_ms=engine.timeout_ms,
+        chromium=engine.chromium,
+        headless=engine.headless,
+    )
+
+
+def run_trail(queue: WorkQueue) -> TrailFactory:
+    """The audit trail of a run, anchored in the queue's management database (no anchors
+    for a queue without one)."""
+    db = getattr(queue, "db", None)
+    anchors = DbAnchors(db) if isinstance(db, Database) else None
+
+    def trail(path: Path, run_id: str, runner: str) -> AuditTrail:
+        return AuditTrail(path, run_id, runner, anchor=anchors)
+
+    return trail
+
+
+def new_engine(
+    recipes: dict[str, Recipe],
+    queue: WorkQueue,
+    engine: EngineSettings,
+    *,
+    run_id: str | None = None,
+    runner: str | None = None,
+    slots: LicenceSlots | None = None,
+) -> Engine:
+    """An engine with the concrete parts of this installation: a driver host per kind of
+    selector file (:mod:`bots.drivers.registry`) and the audit trail anchored in the
+    queue's database. ``slots`` are the licence slots (with ``engine.session_limit``)."""
+    return Engine(
+        recipes,
+        queue,
+        engine,
+        hosts=driver_hosts(host_config(engine)),
+        trail=run_trail(queue),
+        run_id=run_id,
+        runner=runner,
+        slots=slots,
+    )
 
 
 def engine_settings(settings: Settings) -> EngineSettings:
@@ -249,7 +302,7 @@ def run_once(
                 on_item(item)
 
         slots = SessionSlots(db) if settings.core_sessions else None
-        engine = Engine(
+        engine = new_engine(
             online, queue, engine_settings(settings), run_id=run_id, runner=runner, slots=slots
         )
         result = engine.run(None, limit=limit, on_item=each, gate=gate)

@@ -20,8 +20,8 @@ from typing import Any
 
 from bots.config import Settings
 from bots.console.accounts import add_user
-from bots.engine.results import RunResult
 from bots.queue.db import Database
+from bots.results import RunResult
 from bots.service import run_once
 
 ROOT = Path(__file__).resolve().parent.parent

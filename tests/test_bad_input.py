@@ -50,11 +50,11 @@ from bots.config import Settings
 from bots.contracts import Status
 from bots.demo.fake import make_dataset
 from bots.demo.seed import application_id, post_residents, seed
-from bots.engine.results import ItemResult, RunResult
 from bots.intake.importer import ImportFileError, import_file
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow
 from bots.recipe.model import load_all
+from bots.results import ItemResult, RunResult
 from bots.service import run_once
 
 CORPUS = Path(__file__).resolve().parent / "corpus"

@@ -19,13 +19,15 @@ from e2e_helpers import rows
 from playwright.sync_api import Browser
 
 from bots.config import Settings
+from bots.contracts import Credentials
 from bots.demo.seed import seed
 from bots.drivers.browser import launch_chromium
-from bots.drivers.playwright_web import Credentials, PlaywrightDriver
+from bots.drivers.playwright_web import PlaywrightDriver
 from bots.drivers.web_errors import LoginScreenChanged, ScreenUnreachable, screen_address
 from bots.errors import CoreUnavailable, SessionExpired
 from bots.queue.db import Database
-from bots.recipe.selectors import SelectorSet, load_selectors
+from bots.recipe.selectors import load_selectors
+from bots.screens import SelectorSet
 
 ROOT = Path(__file__).resolve().parent.parent
 KOSODATE = ROOT / "selectors" / "kosodate.yaml"

@@ -12,12 +12,14 @@ from PIL import Image, ImageChops
 from playwright.sync_api import Browser
 
 from bots.config import Settings
+from bots.contracts import Credentials
 from bots.demo.seed import seed
 from bots.drivers.browser import launch_chromium
-from bots.drivers.playwright_web import Credentials, LoginFailed, PlaywrightDriver
-from bots.errors import ScreenChanged, SelectorNotFound, SessionExpired
+from bots.drivers.playwright_web import PlaywrightDriver
+from bots.errors import LoginFailed, ScreenChanged, SelectorNotFound, SessionExpired
 from bots.queue.db import Database
-from bots.recipe.selectors import SelectorSet, Strategy, load_selectors
+from bots.recipe.selectors import load_selectors
+from bots.screens import SelectorSet, Strategy
 
 ROOT = Path(__file__).resolve().parent.parent
 

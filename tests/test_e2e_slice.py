@@ -14,11 +14,12 @@ import pytest
 from e2e_helpers import clean, rows, set_data, update_row
 
 from bots import transforms
-from bots.audit.trail import sha256_file, verify_chain
+from bots.audit.trail import verify_chain
 from bots.config import Settings
 from bots.contracts import OutcomeKind, Status
 from bots.demo.seed import application_id, seed
 from bots.queue.db import Database
+from bots.results import sha256_file
 from bots.service import run_once
 
 

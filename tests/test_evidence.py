@@ -19,17 +19,17 @@ from typing import Any
 import pytest
 from e2e_helpers import rows
 
-from bots.audit.trail import sha256_file
 from bots.config import Settings
 from bots.contracts import OutcomeKind, Status
 from bots.demo.seed import seed
 from bots.engine.evidence import EvidencePathError, inside, is_plain_id, safe_path_part
+from bots.engine.executors.safety import answer as _answer
 from bots.errors import CoreUnavailable, ScreenChanged, SessionExpired, TransientError
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow
 from bots.queue.transitions import create
+from bots.results import sha256_file
 from bots.service import run_once
-from bots.steps.safety import _answer
 
 UNSAFE = ["../../x", "/etc/passwd", "a/b", "a\x00b", "a b", ".hidden", "..", "", "日本語"]
 

@@ -30,8 +30,8 @@ from bots.config import Settings
 from bots.contracts import OutcomeKind, Status
 from bots.demo.fake import make_dataset
 from bots.demo.seed import post_residents, seed, seed_boshi, seed_kaigo
-from bots.engine.results import RunResult
 from bots.queue.db import Database
+from bots.results import RunResult
 from bots.service import run_once
 
 #: Applications per case: enough for a fault to meet one application and not the next.

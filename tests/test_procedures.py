@@ -21,12 +21,12 @@ from sqlalchemy import select
 from bots import procedures
 from bots.cli.main import cli
 from bots.cli.procedures import procedures as procedures_command
+from bots.clock import utcnow
 from bots.config import Settings
 from bots.contracts import Status
 from bots.demo.seed import seed, seed_boshi
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow, ProcedureStateRow, RecipeCheckRow, RunRow
-from bots.queue.sql import utcnow
 from bots.service import run_once
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -31,19 +31,13 @@ from sqlalchemy import event, func, select, text, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 
+from bots.clock import utcnow
 from bots.contracts import Outcome, OutcomeKind, Status
+from bots.errors import LeaseLost
 from bots.queue import SessionSlots
 from bots.queue.db import Database, engine_url
 from bots.queue.schema import ApplicationRow, AttemptRow, Base, CoreSessionRow, RunLockRow
-from bots.queue.sql import (
-    LEASE_LOST,
-    MAX_ATTEMPTS,
-    LeaseLost,
-    RunLock,
-    SqlWorkQueue,
-    claim_candidate,
-    utcnow,
-)
+from bots.queue.sql import LEASE_LOST, MAX_ATTEMPTS, RunLock, SqlWorkQueue, claim_candidate
 
 LEASE = timedelta(minutes=10)
 BASE = datetime(2026, 11, 20, 9, 0)

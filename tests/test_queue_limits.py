@@ -21,14 +21,15 @@ from typing import Any
 import psutil
 from e2e_helpers import rows, set_data, update_row
 
+from bots.clock import utcnow
 from bots.config import Settings
 from bots.contracts import OutcomeKind, Status
 from bots.demo.seed import seed, seed_kaigo
-from bots.engine.results import ItemResult
-from bots.engine.runner import Engine, retry_delay
+from bots.engine.runner import retry_delay
 from bots.queue.db import Database
-from bots.queue.sql import SqlWorkQueue, utcnow
-from bots.service import engine_settings, load_recipes, run_once
+from bots.queue.sql import SqlWorkQueue
+from bots.results import ItemResult
+from bots.service import engine_settings, load_recipes, new_engine, run_once
 
 
 def _keyed_once(db: Database, core, app_ids: list[str], subsystem: str = "") -> None:
@@ -210,7 +211,7 @@ def test_the_gate_stops_claiming_for_its_subsystem(settings: Settings, db: Datab
         return "オンライン時間外です（17:00 まで）" if len(asked) > 1 else None
 
     queue = SqlWorkQueue(db, "run-gate")
-    engine = Engine(load_recipes(settings), queue, engine_settings(settings))
+    engine = new_engine(load_recipes(settings), queue, engine_settings(settings))
     result = engine.run("jidou_teate_nintei", gate=gate)
 
     assert [i.outcome for i in result.items] == [OutcomeKind.KEYED]

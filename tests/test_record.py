@@ -24,7 +24,8 @@ from bots.cli.main import cli
 from bots.config import Settings
 from bots.demo.seed import post_residents
 from bots.errors import RenkeiError
-from bots.recipe.selectors import SelectorSet, Strategy, load_selectors
+from bots.recipe.selectors import load_selectors
+from bots.screens import SelectorSet, Strategy
 from bots.tooling.record import NO_DISPLAY, Recording, record, require_display, selector_entries
 from bots.tooling.record_entries import (
     Entry,

@@ -27,12 +27,13 @@ from e2e_helpers import clean, installation_settings, rows, set_data, update_row
 from PIL import Image
 
 from bots import transforms
+from bots.clock import utcnow
 from bots.contracts import OutcomeKind, Status
 from bots.demo.seed import application_id, seed, seed_boshi
-from bots.engine.results import RunResult
 from bots.engine.runner import runner_name
 from bots.queue.db import Database
-from bots.queue.sql import holder_is_dead, utcnow
+from bots.queue.sql import holder_is_dead
+from bots.results import RunResult
 from bots.service import run_once
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -50,10 +50,10 @@ from bots.contracts import Status
 from bots.demo.fake import make_dataset
 from bots.demo.procedures import boshi_application, kaigo_dataset
 from bots.demo.seed import _post, post_residents
-from bots.engine.results import ItemResult, RunResult
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow
 from bots.recipe.model import Recipe
+from bots.results import ItemResult, RunResult
 from bots.service import load_recipes, run_once
 
 CORPUS = Path(__file__).resolve().parent / "corpus"

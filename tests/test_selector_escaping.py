@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from bots.drivers.locating import strategy_locator
-from bots.recipe.selector_text import css_string, fill, xpath_literal
-from bots.recipe.selectors import SelectorSet, load_selectors
+from bots.recipe.selectors import load_selectors
+from bots.screens import SelectorSet
+from bots.selector_text import css_string, fill, xpath_literal
 
 VALUES = [
     "St. Luke's",

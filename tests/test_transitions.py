@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+from bots.clock import utcnow
 from bots.contracts import Outcome, OutcomeKind, Status
 from bots.demo.seed import seed
+from bots.errors import LeaseLost
 from bots.intake.importer import import_file
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow
-from bots.queue.sql import LeaseLost, SqlWorkQueue, utcnow
+from bots.queue.sql import SqlWorkQueue
 from bots.queue.transitions import (
     ALLOWED,
     INITIAL,

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from bots.audit.trail import JST, sha256_file
+from bots.audit.trail import JST
 from bots.audit.verify import Scope, runs_of_application, verify_all
 from bots.config import jst
 from bots.contracts import Status
@@ -39,6 +39,7 @@ from bots.errors import RenkeiError
 from bots.masking import DEFAULT_SENSITIVE_KEYS, mask_values, scrub_text
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow, AttemptRow, ImportRejectionRow
+from bots.results import sha256_file
 
 if TYPE_CHECKING:
     from bots.audit.keys import InstallationKey

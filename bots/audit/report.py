@@ -24,9 +24,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from bots.config import ja_time, jst
 from bots.contracts import REMAINING_LABELS, OutcomeKind
-from bots.engine.evidence import shot_caption, try_caption
-from bots.engine.results import Evidence, ItemResult, RunResult
 from bots.masking import scrub_text
+from bots.results import Evidence, ItemResult, RunResult, shot_caption, try_caption
 
 OUTCOME_LABELS = {
     OutcomeKind.KEYED.value: "連携済",

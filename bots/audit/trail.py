@@ -36,20 +36,13 @@ from zoneinfo import ZoneInfo
 from bots.contracts import AuditEvent, AuditSink
 from bots.errors import AuditWriteFailed
 from bots.masking import mask_values, scrub_text
+from bots.results import sha256_file
 
 GENESIS = "0" * 64
 JST = ZoneInfo("Asia/Tokyo")
 
 #: ``anchor(chain, head, lines, final)``; see :mod:`bots.audit.anchors`.
 Anchor = Callable[[str, str, int, bool], None]
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _line_hash(prev: str, body: str) -> str:

@@ -33,11 +33,12 @@ from sqlalchemy import select
 
 from bots.audit.anchors import RETENTION, load_anchors, load_prunes, prune_message, row_message
 from bots.audit.keys import InstallationKey, load_public, public_pem, verify_signature
-from bots.audit.trail import GENESIS, JST, sha256_file
+from bots.audit.trail import GENESIS, JST
 from bots.config import ja_time
 from bots.masking import scrub_text
 from bots.queue.db import Database
 from bots.queue.schema import AttemptRow, AuditAnchorRow, AuditPruneRow, RunRow
+from bots.results import sha256_file
 
 REVIEW = "review"
 ANCHORS = "audit_anchors"

@@ -21,8 +21,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bots.audit.report import OUTCOME_LABELS, receipt_display
 from bots.config import ja_time, jst
 from bots.contracts import REMAINING_LABELS
-from bots.engine.results import ItemResult, RunResult
 from bots.masking import scrub_text
+from bots.results import ItemResult, RunResult
 
 
 class ItemReporter(Protocol):

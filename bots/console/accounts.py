@@ -29,13 +29,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bots.audit.anchors import session_anchor
+from bots.clock import utcnow
 from bots.config import int_setting, ja_time
 from bots.console.roles import Role
 from bots.contracts import AuditEvent
 from bots.errors import RenkeiError
 from bots.queue.db import Database
 from bots.queue.schema import ConsoleSessionRow, ConsoleUserRow
-from bots.queue.sql import utcnow
 from bots.review import record
 
 _HASHER = PasswordHasher()

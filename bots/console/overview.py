@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bots.clock import utcnow
 from bots.config import jst
 from bots.contracts import Status
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow, RunRow
-from bots.queue.sql import utcnow
 
 #: A run without an end older than this is shown as interrupted, not as going.
 GOING_FOR_AT_MOST = timedelta(hours=12)

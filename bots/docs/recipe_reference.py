@@ -75,6 +75,9 @@ KEYS: dict[str, str] = {
     "CodeRef.code_of": "the name of a code list: the label becomes its code (女性 → `2`).",
     "SelectorFileModel.system": "the subsystem's name (the file's name without `.yaml`).",
     "SelectorFileModel.title": "the subsystem's name in Japanese.",
+    "SelectorFileModel.kind": "the kind of screens, which picks the driver: `web` (a browser "
+    "application, found in the DOM) or `desktop` (a thick client, found on pixels); a file "
+    "that `extends` another is of the other's kind.",
     "SelectorFileModel.login": "`{screen, user, password, submit}`: the log-in screen and "
     "its elements; leave it out for a system without a log-in.",
     "SelectorFileModel.screens": "the screens by name.",

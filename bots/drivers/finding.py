@@ -38,8 +38,8 @@ from bots.errors import (
     SessionExpired,
     TransientError,
 )
-from bots.recipe.selector_text import css_string
-from bots.recipe.selectors import Element, Screen, SelectorSet
+from bots.screens import Element, Screen, SelectorSet
+from bots.selector_text import css_string
 
 #: How long an action on an element's known first strategy may wait before the full search.
 DIRECT_MS = 1_000

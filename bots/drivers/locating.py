@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from playwright.sync_api import Frame, Locator, Page
 
-from bots.recipe.selector_text import xpath_literal
-from bots.recipe.selectors import Strategy
+from bots.screens import Strategy
+from bots.selector_text import xpath_literal
 
 Scope = Page | Frame | Locator
 

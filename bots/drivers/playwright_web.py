@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from time import monotonic
 from urllib.parse import urlsplit
@@ -43,25 +43,25 @@ from playwright.sync_api import Browser, BrowserContext, Dialog, Frame, Locator,
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from bots.contracts import Driver
+from bots.contracts import Credentials, Driver
 from bots.drivers.finding import DIRECT_MS, STALE_STATUS, ElementFinder, element_key
 from bots.drivers.locating import dom_query, strategy_locator
 from bots.drivers.reading import SHOWN_JS, Query, read_singles, read_table, single_text
 from bots.drivers.web_errors import (
     _WRONG_KIND,
-    LoginFailed,
     LoginScreenChanged,
     ScreenUnreachable,
     screen_address,
 )
 from bots.errors import (
     CoreUnavailable,
+    LoginFailed,
     ScreenChanged,
     SelectorNotFound,
     SessionExpired,
     TransientError,
 )
-from bots.recipe.selectors import Element, Interrupt, LoginSpec, Screen, SelectorSet
+from bots.screens import Element, Interrupt, LoginSpec, Screen, SelectorSet
 
 #: Where clicking the element loads a new document: null for nowhere, '' for its own
 #: frame, else the target's name (a menu frame's links load the work frame).
@@ -86,12 +86,6 @@ FRESH_TAB_AFTER = 5
 
 #: A system without a log-in screen (an intranet terminal): nothing is ever the log-in page.
 _NO_LOGIN = Screen(name="", url=None, marker=None)
-
-
-@dataclass(frozen=True)
-class Credentials:
-    user: str
-    password: str
 
 
 class PlaywrightDriver(ElementFinder, Driver):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from bots.errors import RenkeiError, ScreenChanged
+from bots.errors import ScreenChanged
 
 #: Playwright's words for an action on an element of the wrong kind (a fill into a heading,
 #: a check of a link): the selector points at something else, which no retry changes.
@@ -22,10 +22,6 @@ _WRONG_KIND = (
     "Malformed value",
     "Clicking the checkbox did not change its state",
 )
-
-
-class LoginFailed(RenkeiError):
-    """The core system refused the bot's credentials: nothing can be keyed, stop."""
 
 
 class LoginScreenChanged(ScreenChanged):

@@ -29,6 +29,7 @@ from pathlib import Path
 import png
 
 from bots.errors import RenkeiError
+from bots.results import try_label
 
 #: The ids renkei accepts: ASCII letters, digits, ``-``, ``_`` and ``.`` (not leading),
 #: at most 64 characters — the management system's ids, e.g. ``JT-2026-000001``.
@@ -77,17 +78,6 @@ def inside(root: Path, *parts: str) -> Path:
     return path
 
 
-def try_label(attempt_id: int, try_no: int) -> str:
-    """The folder of one try: ``attempt-0012-try-2`` (sorts in order in a file browser)."""
-    return f"attempt-{attempt_id:04d}-try-{try_no}"
-
-
-def try_caption(label: str) -> str:
-    """What the report shows for a try folder: ``試行 12・2回目`` for ``attempt-0012-try-2``."""
-    match = re.fullmatch(r"attempt-(\d+)-try-(\d+)", label)
-    return f"試行 {int(match[1])}・{match[2]}回目" if match else label
-
-
 def app_dir(screenshots_dir: Path, app_id: str) -> Path:
     """The evidence folder of one application in a run."""
     return inside(screenshots_dir, safe_path_part(app_id))
@@ -96,20 +86,6 @@ def app_dir(screenshots_dir: Path, app_id: str) -> Path:
 def try_dir(screenshots_dir: Path, app_id: str, attempt_id: int, try_no: int) -> Path:
     """The evidence folder of one try of one claim of an application."""
     return inside(screenshots_dir, safe_path_part(app_id), try_label(attempt_id, try_no))
-
-
-#: What people read for a screenshot label (the file keeps the label: ``01_before_register``).
-SHOT_CAPTIONS = {
-    "before_register": "登録前",
-    "result": "登録結果",
-    "needs_review": "要確認となった画面",
-    "stopped": "停止した画面",
-}
-
-
-def shot_caption(label: str) -> str:
-    """The Japanese caption of a screenshot label; a recipe's own label is named as it is."""
-    return SHOT_CAPTIONS.get(label, f"画面記録（{label}）")
 
 
 @dataclass(frozen=True)

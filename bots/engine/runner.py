@@ -1,8 +1,13 @@
 """The engine: claim, key, write back — one application at a time, with evidence.
 
-Lifetimes are explicit and nested in one exit stack: one Chromium per run (started only
-when there is work), one logged-in browser context per core-system subsystem (a clerk
-logs in once, then keys many), and every application starts from a known screen.
+Lifetimes are explicit and nested in one exit stack: one driver host per kind of screens
+per run (Chromium for the web, started only when there is work), one logged-in driver per
+core-system subsystem (a clerk logs in once, then keys many), and every application starts
+from a known screen. The engine knows the concrete parts only by their contracts
+(:mod:`bots.contracts`): the service layer hands in the queue, the licence slots, the
+driver hosts by kind and the audit trail (:func:`bots.service.new_engine`). A recipe whose
+selector file is of a kind no driver is registered for stops its subsystem before anything
+is claimed, naming the file.
 
 Errors become outcomes here and nowhere else:
 
@@ -45,7 +50,7 @@ import os
 import socket
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -59,38 +64,40 @@ from tenacity import (
     wait_exponential,
 )
 
-from bots.audit.anchors import DbAnchors
-from bots.audit.trail import AuditTrail
+from bots.clock import utcnow
 from bots.contracts import (
     Application,
     AuditEvent,
+    AuditSink,
     Claim,
+    Credentials,
     Driver,
+    HostFactory,
+    LicenceSlots,
     Outcome,
     OutcomeKind,
+    TrailFactory,
     WorkQueue,
 )
-from bots.drivers.playwright_web import Credentials, LoginFailed
-from bots.engine.evidence import try_dir, try_label
-from bots.engine.results import Drift, Evidence, ItemResult, KeyedValue, RunResult
+from bots.engine.evidence import try_dir
+from bots.engine.executors import run_steps
 from bots.engine.runtime import AppRuntime, ItemLabels, keyed_labels
-from bots.engine.systems import Systems
+from bots.engine.systems import Systems, no_driver
 from bots.engine.values import check_application, compute_values
 from bots.errors import (
     AuditWriteFailed,
     BusinessError,
     CoreUnavailable,
+    LeaseLost,
+    LoginFailed,
     RenkeiError,
     ScreenChanged,
     TransientError,
 )
 from bots.masking import scrub_text
-from bots.queue.db import Database
-from bots.queue.slots import SessionSlots
-from bots.queue.sql import LeaseLost, utcnow
 from bots.recipe.model import Recipe
+from bots.results import Drift, Evidence, ItemResult, KeyedValue, RunResult, try_label
 from bots.schema import CheckedApplication
-from bots.steps.registry import Step
 
 #: The reason recorded with a keyed application whose core system gives no 受付番号.
 NO_RECEIPT = "受付番号なし（この基幹システムは受付番号を付けません）"
@@ -145,12 +152,6 @@ class _Attempt:
         return list(self.runtime.keyed) if self.runtime else []
 
 
-def anchor_sink(queue: WorkQueue) -> DbAnchors | None:
-    """Anchors in the queue's management database (none for a queue without one)."""
-    db = getattr(queue, "db", None)
-    return DbAnchors(db) if isinstance(db, Database) else None
-
-
 def runner_name(pid: int | None = None) -> str:
     """Who runs: ``user@host:pid`` — the OS account and machine auditors ask for, and the
     process, by which :func:`bots.queue.sql.holder_is_dead` finds a killed runner of this
@@ -169,7 +170,13 @@ def retry_delay(base: timedelta, attempts: int, cap: timedelta) -> timedelta:
 
 
 class Engine:
-    """Runs recipes over the queue. One instance per run."""
+    """Runs recipes over the queue. One instance per run.
+
+    The concrete parts are handed in (:func:`bots.service.new_engine` builds them from
+    the installation's settings): the queue, the licence ``slots`` (with
+    ``settings.session_limit``), a driver host factory per kind of selector file
+    (``hosts``), and the audit ``trail`` factory that opens the run's audit log.
+    """
 
     def __init__(
         self,
@@ -177,13 +184,17 @@ class Engine:
         queue: WorkQueue,
         settings: EngineSettings,
         *,
+        hosts: Mapping[str, HostFactory],
+        trail: TrailFactory,
         run_id: str | None = None,
         runner: str | None = None,
-        slots: SessionSlots | None = None,
+        slots: LicenceSlots | None = None,
     ) -> None:
         self.recipes = recipes
         self.queue = queue
         self.settings = settings
+        self.hosts = hosts
+        self.trail = trail
         self.run_id = run_id or new_run_id()
         self.runner = runner or runner_name()
         self.slots = slots  # licence slots, with settings.session_limit
@@ -210,15 +221,20 @@ class Engine:
         )
         result.titles = {p: r.title for p, r in self.recipes.items()}
         recipes = [self.recipes[procedure]] if procedure else list(self.recipes.values())
-        audit = AuditTrail(
-            result.audit_path, self.run_id, self.runner, anchor=anchor_sink(self.queue)
-        )
+        audit = self.trail(result.audit_path, self.run_id, self.runner)
         audit.emit(AuditEvent(step="run_start", outcome="ok", detail=procedure or "all"))
         done = 0
         try:
             with ExitStack() as stack:
-                systems = Systems(stack, self.settings, self.runner, self.slots, audit=audit)
+                systems = Systems(
+                    stack, self.settings, self.runner, self.slots, self.hosts, audit=audit
+                )
                 for recipe in recipes:
+                    unknown = no_driver(recipe, self.hosts)
+                    if unknown is not None:  # before claiming: nothing is held for it
+                        logger.error("{}: 停止しました: {}", recipe.system, unknown)
+                        result.stopped[recipe.system] = str(unknown)
+                        continue
                     try:  # a licence before claiming: never hold an application while waiting
                         systems.licence(recipe.system)
                     except CoreUnavailable as exc:
@@ -266,7 +282,7 @@ class Engine:
     # -- one application --------------------------------------------------------------
 
     def _process(
-        self, claim: Claim, recipe: Recipe, systems: Systems, audit: AuditTrail, result: RunResult
+        self, claim: Claim, recipe: Recipe, systems: Systems, audit: AuditSink, result: RunResult
     ) -> ItemResult:
         app = claim.application
         started = datetime.now().astimezone()
@@ -340,7 +356,7 @@ class Engine:
         attempt: _Attempt,
         recipe: Recipe,
         systems: Systems,
-        audit: AuditTrail,
+        audit: AuditSink,
         result: RunResult,
     ) -> Outcome:
         """Check, then key one application, retrying transient errors inside the claim."""
@@ -391,7 +407,7 @@ class Engine:
                 return self._key(recipe, attempt.runtime, driver, verify=attempt.verify)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
-    def _unverifiable(self, attempt: _Attempt, recipe: Recipe, audit: AuditTrail) -> Outcome | None:
+    def _unverifiable(self, attempt: _Attempt, recipe: Recipe, audit: AuditSink) -> Outcome | None:
         """要確認 for an application that may be in a core system without an inquiry
         screen: nothing can tell whether it is there, so a person decides (module doc)."""
         if recipe.inquiry or not attempt.verify:
@@ -419,7 +435,7 @@ class Engine:
         attempt: _Attempt,
         recipe: Recipe,
         systems: Systems,
-        audit: AuditTrail,
+        audit: AuditSink,
         result: RunResult,
     ) -> Outcome:
         """The outcome an error means for the application (the table in the module doc)."""
@@ -450,7 +466,7 @@ class Engine:
         return self._unexpected(exc, app, recipe, systems, audit)
 
     def _unexpected(
-        self, exc: Exception, app: Application, recipe: Recipe, systems: Systems, audit: AuditTrail
+        self, exc: Exception, app: Application, recipe: Recipe, systems: Systems, audit: AuditSink
     ) -> Outcome:
         """A bug or a broken browser: logged with its traceback, audited, the subsystem's
         driver replaced, and a counted retry for the application — the run goes on."""
@@ -488,7 +504,7 @@ class Engine:
     def _key(self, recipe: Recipe, rt: AppRuntime, driver: Driver, *, verify: bool) -> Outcome:
         driver.ensure_session()
         if verify:
-            _run_steps(recipe.already_keyed, rt)
+            run_steps(recipe.already_keyed, rt)
             rt.keyed.clear()  # the 照会 search typed nothing into the application's record
         if rt.existing_receipt is not None:  # found, even with an empty 受付番号 cell
             return Outcome(
@@ -496,7 +512,7 @@ class Engine:
                 receipt_no=rt.existing_receipt or None,
                 reason="基幹システムに登録済みであることを確認しました（二重登録を防止）",
             )
-        _run_steps(recipe.steps, rt)
+        run_steps(recipe.steps, rt)
         if not recipe.gives_receipt:  # receipt: none — 連携済, and the record says why
             return Outcome(OutcomeKind.KEYED, reason=NO_RECEIPT)
         receipt = rt.scope.get("receipt_no")
@@ -513,9 +529,7 @@ class Engine:
         except RenkeiError as exc:
             logger.warning("エラー時の画面を保存できませんでした: {}", exc)
 
-    def _drift(
-        self, recipe: Recipe, systems: Systems, result: RunResult, audit: AuditTrail
-    ) -> None:
+    def _drift(self, recipe: Recipe, systems: Systems, result: RunResult, audit: AuditSink) -> None:
         driver = systems.drivers.get(recipe.system)
         if driver is None:
             return
@@ -551,7 +565,7 @@ class Engine:
             )
         driver.interruptions.clear()
 
-    def _release(self, claim: Claim, outcome: Outcome, audit: AuditTrail) -> Outcome:
+    def _release(self, claim: Claim, outcome: Outcome, audit: AuditSink) -> Outcome:
         """Write the outcome back; returns it as recorded (the attempt limit may make a
         retry 要確認), or as meant when the lease was lost (nothing was written)."""
         try:
@@ -579,7 +593,7 @@ class Engine:
         return written
 
 
-def _audit_checked(audit: AuditTrail, app_id: str, checked: CheckedApplication) -> None:
+def _audit_checked(audit: AuditSink, app_id: str, checked: CheckedApplication) -> None:
     """Every value a named transform changed (original and new, masked where sensitive),
     and the items the schema does not know: what the bot did to the data is on record."""
     for n in checked.normalised:
@@ -602,11 +616,6 @@ def _audit_checked(audit: AuditTrail, app_id: str, checked: CheckedApplication) 
                 detail="申請項目の定義にない項目: " + "、".join(checked.unknown),
             )
         )
-
-
-def _run_steps(steps: list[Step], rt: AppRuntime) -> None:
-    for step in steps:
-        step.run(rt)
 
 
 def _reason(outcome: Outcome) -> str | None:

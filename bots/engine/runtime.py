@@ -17,14 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bots.audit.trail import sha256_file
 from bots.config import ja_time
 from bots.contracts import AuditEvent, AuditSink, Driver
-from bots.engine.evidence import PngText, inside, shot_caption, stamp_png, try_caption
-from bots.engine.results import Evidence, KeyedValue
+from bots.engine.evidence import PngText, inside, stamp_png
 from bots.masking import VALUE_MASK
 from bots.recipe.model import FieldSpec, Recipe
-from bots.recipe.selectors import Element, Screen, SelectorSet
+from bots.results import Evidence, KeyedValue, sha256_file, shot_caption, try_caption
+from bots.screens import Element, Screen, SelectorSet
 from bots.steps.flow import ForEach
 from bots.steps.registry import Step
 from bots.steps.screen import Fill, Select
@@ -122,7 +121,7 @@ class StoppedBeforeRegister(Exception):  # noqa: N818  a stop, not an error
 
 
 class AppRuntime:
-    """Implements :class:`bots.steps.Runtime` for one application of one run."""
+    """Implements :class:`bots.engine.executors.Runtime` for one application of one run."""
 
     def __init__(
         self,

@@ -1,27 +1,26 @@
-"""The core systems one run works: a licence, a logged-in driver and the browser behind them.
+"""The core systems one run works: a licence, a logged-in driver and the host behind them.
 
 Kept apart from the engine's outcome logic: these are lifetimes (started on first use,
 replaced when broken, closed with the run's exit stack), not decisions about applications.
+The concrete parts come from the service layer: the licence slots
+(:class:`~bots.contracts.LicenceSlots`) and one host factory per kind of selector file
+(:data:`~bots.contracts.HostFactory`: Chromium for ``web``), so nothing here knows which
+UI technology a driver uses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from loguru import logger
-from playwright.sync_api import Browser
-from playwright.sync_api import Error as PlaywrightError
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
-from bots.contracts import AuditEvent, AuditSink, Driver
-from bots.drivers.browser import launch_chromium, sandbox_policy
-from bots.drivers.playwright_web import PlaywrightDriver
-from bots.errors import CoreUnavailable
-from bots.queue.slots import SessionSlots
+from bots.contracts import AuditSink, Driver, DriverHost, HostFactory, LicenceSlots
+from bots.errors import CoreUnavailable, RecipeError
 from bots.recipe.model import Recipe
 
 if TYPE_CHECKING:
@@ -29,10 +28,10 @@ if TYPE_CHECKING:
 
 
 def hold_licence(
-    slots: SessionSlots, system: str, holder: str, lease: timedelta, limit: int, wait_s: float
+    slots: LicenceSlots, system: str, holder: str, lease: timedelta, limit: int, wait_s: float
 ) -> int:
     """One of the system's ``limit`` licence slots for ``holder``, waiting up to ``wait_s``
-    while all are in use (a run's and a tool's browser alike); CoreUnavailable after."""
+    while all are in use (a run's and a tool's session alike); CoreUnavailable after."""
     waiting = Retrying(
         stop=stop_after_delay(wait_s),
         wait=wait_fixed(1),
@@ -47,25 +46,40 @@ def hold_licence(
     return int(slot)
 
 
+def no_driver(recipe: Recipe, kinds: Mapping[str, object]) -> RecipeError | None:
+    """The recipe error of a selector file whose kind no driver is registered for, naming
+    the file; None when a host of its kind can be made."""
+    kind = recipe.selectors.kind
+    if kind in kinds:
+        return None
+    known = "、".join(sorted(kinds)) or "なし"
+    return RecipeError(
+        f"{recipe.selectors.path}: 画面の種類 kind: {kind} を操作するドライバが登録されていません"
+        f"（登録済み: {known}）"
+    )
+
+
 @dataclass
 class Systems:
     """Drivers per subsystem, created on first use, replaced when broken.
 
-    The browser is started with the first driver and kept for the run; a driver (its
-    logged-in context) or the whole browser that broke under the run — a crashed tab, a
-    Chromium that died — is closed and replaced for the next application, so one crash
-    never fails the rest of the run. Everything still open is closed with the run's stack.
+    A kind's host (the browser, for the web) is made with its first driver and kept for
+    the run; a driver (its logged-in session) or the whole host that broke under the run —
+    a crashed tab, a Chromium that died — is closed and replaced for the next application,
+    so one crash never fails the rest of the run. Everything still open is closed with the
+    run's stack.
     """
 
     stack: ExitStack
     settings: EngineSettings
     runner: str
-    slots: SessionSlots | None = None
-    browser: Browser | None = None
-    drivers: dict[str, PlaywrightDriver] = field(default_factory=dict)
+    slots: LicenceSlots | None = None
+    hosts: Mapping[str, HostFactory] = field(default_factory=dict)  # kind → factory
+    audit: AuditSink | None = None  # the run's trail: each host's start is on record
+    running: dict[str, DriverHost] = field(default_factory=dict)  # kind → host of this run
+    drivers: dict[str, Driver] = field(default_factory=dict)  # system → its driver
     held: dict[str, int] = field(default_factory=dict)  # system → licence slot
-    audit: AuditSink | None = None  # the run's trail: each browser start is on record
-    _browser_stack: ExitStack = field(default_factory=ExitStack)
+    _kinds: dict[str, str] = field(default_factory=dict)  # system → kind of its driver
 
     def __post_init__(self) -> None:
         self.stack.callback(self.close)
@@ -91,9 +105,7 @@ class Systems:
 
     def _give_back(self, system: str, slot: int) -> None:
         """The system's session ends before its licence is free for another runner."""
-        driver = self.drivers.pop(system, None)
-        if driver is not None:
-            _quietly(driver.close, f"{system} の画面操作")
+        self._drop(system)
         assert self.slots is not None
         self.slots.release(system, slot, self.runner)
 
@@ -101,77 +113,64 @@ class Systems:
         system = recipe.system
         self.licence(system)
         if system not in self.drivers:
-            if self.browser is None:
-                self.browser = self._start_browser()
-            self.drivers[system] = PlaywrightDriver(
-                self.browser,
-                self.settings.core_url,
-                recipe.selectors,
-                self.settings.credentials,
-                timeout_ms=self.settings.timeout_ms,
-            )
+            kind = recipe.selectors.kind
+            problem = no_driver(recipe, self.hosts)
+            if problem is not None:
+                raise problem
+            host = self.running.get(kind)
+            if host is None:
+                host = self.running[kind] = self.hosts[kind](self.audit)
+            self.drivers[system] = host.open(recipe.selectors, self.settings.credentials)
+            self._kinds[system] = kind
         else:
             self.drivers[system].use_screens(recipe.selectors)
         return self.drivers[system]
 
-    def _start_browser(self) -> Browser:
-        """Launch Chromium for the run; whether it is sandboxed, and why not, is logged in
-        the operational log and the run's audit trail (an auditor asks)."""
-        sandbox = sandbox_policy()
-        if not sandbox.enabled:
-            logger.warning(sandbox.reason)
-        browser = self._browser_stack.enter_context(
-            launch_chromium(
-                self.settings.chromium, headless=self.settings.headless, sandbox=sandbox
-            )
-        )
-        if self.audit is not None:
-            self.audit.emit(
-                AuditEvent(
-                    step="browser_start",
-                    outcome="ok",
-                    detail=sandbox.reason or "Chromium をサンドボックス付きで起動しました",
-                    extra={"sandbox": sandbox.enabled, "browser": browser.version},
-                )
-            )
-        return browser
-
     def heal(self, system: str) -> None:
-        """Replace the system's driver if its tab or the browser is gone (before a retry)."""
+        """Replace the system's driver if its session or its host is gone (before a retry)."""
         driver = self.drivers.get(system)
-        if driver is not None and not _alive(driver):
+        host = self.running.get(self._kinds.get(system, ""))
+        if driver is not None and (host is None or not host.alive(driver)):
             self.discard(system)
 
     def discard(self, system: str) -> None:
-        """Close the system's driver, and the browser too if it died: new ones next time."""
+        """Close the system's driver, and its host too if it died: new ones next time."""
+        kind = self._kinds.get(system)
+        self._drop(system)
+        host = self.running.get(kind or "")
+        if host is not None and not _healthy(host):
+            logger.warning(
+                "画面操作の基盤（{}: ブラウザ等）が終了していたため、次の申請から起動し直します",
+                kind,
+            )
+            self._close_kind(str(kind))
+
+    def _drop(self, system: str) -> None:
         driver = self.drivers.pop(system, None)
+        self._kinds.pop(system, None)
         if driver is not None:
             _quietly(driver.close, f"{system} の画面操作")
-        if self.browser is not None and not self.browser.is_connected():
-            logger.warning("ブラウザ（Chromium）が終了していたため、次の申請から起動し直します")
-            self.close()
+
+    def _close_kind(self, kind: str) -> None:
+        """Close every driver of ``kind``, then its host."""
+        for system in [s for s, k in self._kinds.items() if k == kind]:
+            self._drop(system)
+        host = self.running.pop(kind, None)
+        if host is not None:
+            _quietly(host.close, "画面操作の基盤（ブラウザ等）")
 
     def close(self) -> None:
         for system in list(self.drivers):
-            _quietly(self.drivers.pop(system).close, f"{system} の画面操作")
-        self.browser = None
-        browser_stack, self._browser_stack = self._browser_stack, ExitStack()
-        _quietly(browser_stack.close, "ブラウザ")
+            self._drop(system)
+        for kind in list(self.running):
+            self._close_kind(kind)
 
 
-def _alive(driver: PlaywrightDriver) -> bool:
-    """Whether the driver's browser, context and tab still answer (a crashed tab does not)."""
+def _healthy(host: DriverHost) -> bool:
     try:
-        if (
-            driver.page.is_closed()
-            or not driver.context.browser
-            or not (driver.context.browser.is_connected())
-        ):
-            return False
-        driver.page.evaluate("1")  # a crashed renderer raises here
-    except PlaywrightError:
+        return host.healthy()
+    except Exception:  # noqa: BLE001  a dead host fails in many ways
         return False
-    return True
 
 
 def _quietly(close: Callable[[], None], what: str) -> None:

@@ -39,13 +39,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bots.audit.anchors import session_anchor
+from bots.clock import utcnow
 from bots.contracts import AuditEvent, Status
 from bots.engine.evidence import is_plain_id, printable_id
 from bots.engine.values import DATA_PROBLEM, data_problems
 from bots.masking import protect_data, scrub_text
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow, ImportRejectionRow
-from bots.queue.sql import utcnow
 from bots.queue.transitions import ForbiddenTransition, create, transition
 from bots.recipe.model import Recipe
 from bots.review import changed_items, record

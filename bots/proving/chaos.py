@@ -27,13 +27,14 @@ from datetime import timedelta
 from pathlib import Path
 from time import monotonic
 
+from bots.clock import utcnow
 from bots.contracts import Status
 from bots.demo.mockserver import mock_core
 from bots.demo.seed import seed
 from bots.engine.runner import runner_name
 from bots.proving.tally import Tally, tally
 from bots.queue.db import Database
-from bots.queue.sql import SqlWorkQueue, utcnow
+from bots.queue.sql import SqlWorkQueue
 
 LEASE_S = 15
 

@@ -39,13 +39,17 @@ from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from bots.clock import utcnow
+from bots.contracts import LicenceSlots
+from bots.errors import LeaseLost
 from bots.queue.db import Database
 from bots.queue.schema import CoreSessionRow
-from bots.queue.sql import LeaseLost, _rowcount, utcnow
+from bots.queue.sql import _rowcount
 
 
-class SessionSlots:
-    """Licence slots of the core systems, shared through the management database."""
+class SessionSlots(LicenceSlots):
+    """:class:`~bots.contracts.LicenceSlots` of the core systems, shared through the
+    management database."""
 
     def __init__(self, db: Database, tries: int = 20) -> None:
         self.db = db

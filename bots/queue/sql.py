@@ -52,6 +52,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from bots.clock import utcnow
 from bots.contracts import (
     REMAINING_LABELS,
     Application,
@@ -61,6 +62,7 @@ from bots.contracts import (
     Status,
     WorkQueue,
 )
+from bots.errors import LeaseLost
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow, AttemptRow, RunLockRow
 from bots.queue.transitions import guarded_update
@@ -78,15 +80,6 @@ ATTEMPT_LABELS = {
 ATTEMPT_REASON_CHARS = 120  # each attempt's reason in the history, at most
 #: ``attempts.outcome`` of an attempt whose outcome was refused because its lease was lost.
 LEASE_LOST = "lease_lost"
-
-
-class LeaseLost(RuntimeError):
-    """The claim expired and another runner took the application over."""
-
-
-def utcnow() -> datetime:
-    """Naive UTC, as stored (SQLite has no time zones)."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _rowcount(result: object) -> int:

@@ -42,11 +42,7 @@ from typing import Any
 from bots import transforms
 from bots.errors import Problems, RecipeError, SourcePos
 from bots.masking import protect_keys
-from bots.recipe.selectors import (
-    SelectorSet,
-    read_selectors,
-    unreadable_selectors,
-)
+from bots.recipe.selectors import read_selectors, unreadable_selectors
 from bots.recipe.shape import shape
 from bots.recipe.spec import (
     BUILTIN_NAMES,
@@ -68,6 +64,7 @@ from bots.schema import (
     walk_items,
 )
 from bots.schema.loading import read_schema
+from bots.screens import SelectorSet
 from bots.steps import ParseContext, Step, parse_steps
 from bots.steps.safety import FindExisting
 from bots.transforms.choices import CodeList

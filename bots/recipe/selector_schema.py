@@ -32,6 +32,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from bots.errors import RecipeError, SourcePos
 from bots.recipe.yamlpos import LocDict, LocList, pos_of
+from bots.screens import DEFAULT_KIND, KINDS, did_you_mean, unknown
 
 STRATEGY_KINDS = (
     "css",
@@ -174,16 +175,32 @@ class InterruptModel(BaseModel):
     close: Any
 
 
+def _known_kind(kind: str | None) -> str | None:
+    """A kind no driver is written for is a typo until proven otherwise (``web``/``desktop``)."""
+    if kind is not None and kind not in KINDS:
+        raise ValueError(
+            f"unknown kind '{kind}'{did_you_mean(kind, KINDS)}: a selector file is for"
+            f" {' or '.join(KINDS)} screens"
+        )
+    return kind
+
+
 class SelectorFileModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     system: Text
     title: str | None = None
+    kind: str = DEFAULT_KIND
     login: Any  # validated on its own
     screens: dict[str, Any]
     busy: Any = None
     interrupts: dict[str, Any] | None = None
     single_page: bool = False
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, kind: str | None) -> str | None:
+        return _known_kind(kind)
 
 
 class ExtendingFileModel(BaseModel):
@@ -194,8 +211,14 @@ class ExtendingFileModel(BaseModel):
 
     extends: Text
     system: Text | None = None  # if written, it must be the base file's
+    kind: str | None = None  # if written, it must be the base file's too
     title: str | None = None
     screens: dict[str, Any]
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, kind: str | None) -> str | None:
+        return _known_kind(kind)
 
 
 def keys_of(model: type[BaseModel]) -> list[str]:
@@ -289,16 +312,6 @@ _OWN_MESSAGES = (
     "element_shape",
     "strategy_shape",
 )
-
-
-def did_you_mean(name: str, known: Any) -> str:
-    """`` (did you mean 'x'?)`` for the closest of ``known``, or nothing."""
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def unknown(what: str, name: str, known: Any) -> str:
-    return f"unknown {what} '{name}'{did_you_mean(name, known)}"
 
 
 def _unknown_element_key(key: str) -> str:

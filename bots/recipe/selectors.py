@@ -10,6 +10,7 @@ Format::
 
     system: kosodate
     title: 子育て支援システム
+    kind: web                                        # or desktop; web when left out
     login: {screen: login, user: user_id, password: password, submit: submit}
     screens:
       nintei_entry:
@@ -44,7 +45,12 @@ http(s) URL. ``login: none`` says the system has no log-in screen (an intranet t
 leaving ``login`` out is refused, so a forgotten log-in is not mistaken for none.
 
 Values of an application put into a template (``{doctor_hospital}``) are escaped for the
-selector's language: see :mod:`bots.recipe.selector_text`.
+selector's language: see :mod:`bots.selector_text`.
+
+The model it loads into (:class:`~bots.screens.SelectorSet` and its screens and elements)
+lives in :mod:`bots.screens`, shared with the contracts and the drivers; ``kind`` (``web``,
+``desktop``) says which driver works the screens. A file that ``extends`` another is of
+the other's kind.
 
 Loading validates the file's shape with pydantic (:mod:`bots.recipe.selector_schema`), then
 the names it refers to (``within``, the log-in's screen and elements), and reports every
@@ -55,146 +61,29 @@ problem of the file at once, each as ``file:line:column: message``
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bots.errors import RecipeError, RecipeErrors, SourcePos
 from bots.recipe import selector_schema as schema
-from bots.recipe.selector_schema import STRATEGY_KINDS, did_you_mean, unknown
-from bots.recipe.selector_text import fill, placeholders, template_problem
+from bots.recipe.selector_schema import STRATEGY_KINDS
 from bots.recipe.yamlpos import LocDict, pos_of, read_located
+from bots.screens import (
+    DEFAULT_KIND,
+    Element,
+    Interrupt,
+    LoginSpec,
+    Screen,
+    SelectorSet,
+    Strategy,
+    did_you_mean,
+    unknown,
+)
+from bots.selector_text import placeholders, template_problem
 
 #: ``login: none`` — a core system without a log-in screen.
 NO_LOGIN = "none"
-
-
-@dataclass(frozen=True)
-class Strategy:
-    """One way of finding an element; ``describe()`` is what the call log shows."""
-
-    kind: str
-    value: str
-    name: str | None = None  # accessible name, for role
-    exact: bool = False
-
-    def describe(self) -> str:
-        if self.kind == "role" and self.name:
-            return f"role={self.value}[name={self.name!r}]"
-        return f"{self.kind}={self.value!r}"
-
-    def bind(self, params: dict[str, Any]) -> Strategy:
-        """Fill placeholders with values escaped for this kind (see selector_text)."""
-        return replace(
-            self,
-            value=fill(self.kind, self.value, params),
-            name=fill("name", self.name, params) if self.name else None,
-        )
-
-
-@dataclass(frozen=True)
-class Element:
-    """A logical element: ``screen.name`` and how to find it."""
-
-    screen: str
-    name: str
-    strategies: tuple[Strategy, ...]
-    sensitive: bool = False
-    within: str | None = None  # row element this one is a column of
-    latest: bool = False  # several may show (toasts): the newest, last in the page, counts
-    navigates: bool = False  # a button whose script loads a new page (legacy 検索 buttons)
-    pos: SourcePos | None = None
-    params: tuple[str, ...] = ()
-
-    @property
-    def qualified(self) -> str:
-        return f"{self.screen}.{self.name}"
-
-    def bind(self, params: dict[str, Any]) -> Element:
-        """Fill ``{index}``-style parameters; the result has none left."""
-        if not self.params:
-            return self
-        missing = [p for p in self.params if p not in params]
-        if missing:
-            raise KeyError(f"{self.qualified} needs parameter(s) {', '.join(missing)}")
-        return replace(self, strategies=tuple(s.bind(params) for s in self.strategies), params=())
-
-
-@dataclass(frozen=True)
-class Screen:
-    """A screen of the core system.
-
-    ``frame`` names the frame the screen is shown in (legacy framesets); ``window`` names
-    the pop-up window it opens in (lookups), so the driver knows where to look.
-    """
-
-    name: str
-    url: str | None
-    marker: Element | None
-    elements: dict[str, Element] = field(default_factory=dict)
-    frame: str | None = None
-    window: str | None = None
-
-
-@dataclass(frozen=True)
-class Interrupt:
-    """Something that pops up over any screen and must be closed first (お知らせ)."""
-
-    name: str
-    detect: Element
-    close: Element
-
-
-@dataclass(frozen=True)
-class LoginSpec:
-    screen: str
-    user: str
-    password: str
-    submit: str
-
-
-@dataclass(frozen=True)
-class SelectorSet:
-    """All screens of one core-system subsystem."""
-
-    system: str
-    title: str
-    path: Path
-    screens: dict[str, Screen]
-    login: LoginSpec | None  # None: ``login: none``, a system without a log-in screen
-    busy: Element | None = None  # a spinner: wait until it is gone before looking
-    interrupts: tuple[Interrupt, ...] = ()
-    frames: tuple[str, ...] = ()  # frame names used by any screen
-    single_page: bool = False  # a JavaScript app: clicks never load a new document
-    # Checking only (``recipe check``): names written in the file that did not load, and
-    # whether the file could not be read at all; a step naming one adds no new problem.
-    broken: frozenset[str] = frozenset()
-    unreadable: bool = False
-
-    def is_broken(self, qualified: str) -> bool:
-        """Whether ``screen`` or ``screen.element`` is already reported as broken."""
-        screen_name = qualified.partition(".")[0]
-        return self.unreadable or qualified in self.broken or screen_name in self.broken
-
-    def screen(self, name: str) -> Screen:
-        try:
-            return self.screens[name]
-        except KeyError:
-            raise KeyError(unknown("screen", name, self.screens)) from None
-
-    def element(self, qualified: str) -> Element:
-        """Look up ``screen.element``; KeyError with a did-you-mean on a miss."""
-        screen_name, _, name = qualified.partition(".")
-        screen = self.screen(screen_name)
-        try:
-            return screen.elements[name]
-        except KeyError:
-            raise KeyError(
-                unknown(f"element of screen '{screen_name}'", name, screen.elements)
-            ) from None
-
-    def sensitive_elements(self, screen: str) -> list[Element]:
-        return [e for e in self.screens[screen].elements.values() if e.sensitive]
 
 
 def _params(strategies: tuple[Strategy, ...]) -> tuple[str, ...]:
@@ -451,6 +340,7 @@ def read_selectors(
         tuple(interrupts),
         tuple(sorted({s.frame for s in screens.values() if s.frame})),
         bool(top.single_page) if top is not None else False,
+        top.kind if top is not None else DEFAULT_KIND,
         broken=frozenset(_written(_mapping(doc.get("screens"))) - _loaded(screens)),
     )
     return selectors, sorted(loader.problems, key=_order)
@@ -496,6 +386,12 @@ def _read_extending(
             f"system '{top.system}' differs from '{base.system}' of the file it extends",
             doc.pos_of("system"),
         )
+    if top is not None and top.kind not in (None, base.kind) and not base.unreadable:
+        loader.problem(
+            f"kind '{top.kind}' differs from '{base.kind}' of the file it extends"
+            " (a procedure's screens are of its subsystem's kind)",
+            doc.pos_of("kind"),
+        )
     own = _screens(loader, doc)
     screens_node = _mapping(doc.get("screens"))
     for sname in own.keys() & base.screens.keys():
@@ -514,6 +410,7 @@ def _read_extending(
         base.interrupts,
         tuple(sorted({s.frame for s in screens.values() if s.frame})),
         base.single_page,
+        base.kind,
         broken=base.broken | (frozenset(_written(screens_node)) - _loaded(own)),
         unreadable=base.unreadable,
     )

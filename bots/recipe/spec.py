@@ -22,8 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-from bots.recipe.selectors import SelectorSet
 from bots.schema import ApplicationSpec, Schema
+from bots.screens import SelectorSet
 from bots.steps import Step
 from bots.transforms.choices import CodeList
 

@@ -30,10 +30,10 @@ from sqlalchemy import inspect, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bots.config import Settings
-from bots.engine.results import RunResult
 from bots.engine.runner import runner_name
 from bots.queue.db import Database
 from bots.queue.schema import ScheduleRow
+from bots.results import RunResult
 from bots.scheduling import store
 from bots.scheduling.calendar import JST, closed_reason_at
 

@@ -29,9 +29,10 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bots.clock import utcnow
 from bots.queue.db import Database
 from bots.queue.schema import ScheduleFireRow, ScheduleRow
-from bots.queue.sql import _rowcount, holder_is_dead, utcnow
+from bots.queue.sql import _rowcount, holder_is_dead
 from bots.scheduling.calendar import JST, audit_change, closed_days_checker
 
 CRON = "cron"

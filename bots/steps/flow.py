@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bots.errors import RecipeError, ScreenChanged
+from bots.errors import RecipeError
 from bots.recipe.conditions import Condition, parse_condition
-from bots.recipe.selectors import Element, Screen
 from bots.recipe.yamlpos import LocDict, pos_of
-from bots.steps.registry import ParseContext, Runtime, Step, check_keys, parse_steps, register
+from bots.screens import Element, Screen
+from bots.steps.registry import ParseContext, Step, check_keys, parse_steps, register
 from bots.steps.util import as_mapping
 
 
@@ -42,13 +42,6 @@ class If(Step):
     def children(self) -> list[Step]:
         return [*self.then, *self.otherwise]
 
-    def run(self, rt: Runtime) -> None:
-        verdict = self.condition.evaluate(rt.scope)
-        chosen = self.then if verdict.result else self.otherwise
-        rt.record(self, detail=f"{'then' if verdict.result else 'else'}（{verdict}）")
-        for step in chosen:
-            step.run(rt)
-
 
 @register
 @dataclass
@@ -79,12 +72,6 @@ class ForEach(Step):
     def children(self) -> list[Step]:
         return list(self.steps)
 
-    def run(self, rt: Runtime) -> None:
-        for index, item in enumerate(rt.scope.get(self.group) or [], start=1):
-            with rt.nested({self.alias: item, "index": index}):
-                for step in self.steps:
-                    step.run(rt)
-
 
 @register
 @dataclass
@@ -111,17 +98,6 @@ class EnsureRows(Step):
         return cls(
             ctx.element(spec.get("rows"), spec.pos), ctx.element(spec.get("add"), spec.pos), group
         )
-
-    def run(self, rt: Runtime) -> None:
-        wanted = len(rt.scope.get(self.group) or [])
-        have = rt.driver.count(self.rows)
-        while have < wanted:
-            rt.driver.click(self.add)
-            now = rt.driver.count(self.rows)
-            if now <= have:
-                raise ScreenChanged(self.rows.screen, self.add.name, "行追加ボタンで行が増えません")
-            have = now
-        rt.record(self, element=self.rows, detail=f"{have} rows for {wanted} items")
 
 
 @register
@@ -156,10 +132,3 @@ class Popup(Step):
 
     def children(self) -> list[Step]:
         return list(self.steps)
-
-    def run(self, rt: Runtime) -> None:
-        with rt.driver.popup(rt.bind(self.opener), self.screen):
-            rt.record(self, element=self.opener, detail=f"opened {self.screen.name}")
-            for step in self.steps:
-                step.run(rt)
-        rt.record(self, detail=f"closed {self.screen.name}")

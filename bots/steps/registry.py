@@ -1,27 +1,24 @@
-"""The step registry and the two things a step needs: a parse context and a runtime.
+"""The step registry and what parsing a step needs: its parse context.
 
 A step class declares its ``name``; :func:`register` makes it known. At load time
 :func:`parse_steps` turns YAML step nodes into step objects, checking element names against
-the selector file and ``{placeholders}`` against the recipe's fields. At run time the
-engine hands each step a :class:`Runtime`: the driver, the values in scope, and the hooks
-that record evidence.
+the selector file and ``{placeholders}`` against the recipe's fields. A step object is data:
+what it does at run time is its executor (:mod:`bots.engine.executors`), given the
+engine's runtime — so loading, checking and documenting a recipe never import the code
+that drives a screen.
 """
 
 from __future__ import annotations
 
 import difflib
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
-from bots.contracts import Driver
 from bots.errors import Problems, RecipeError, Reported, SourcePos
-from bots.recipe.selectors import Element, Screen, SelectorSet
 from bots.recipe.template import Template
 from bots.recipe.yamlpos import LocDict, LocList, pos_of
+from bots.screens import Element, Screen, SelectorSet
 
 
 @dataclass
@@ -103,51 +100,9 @@ class ParseContext:
         )
 
 
-class Runtime(Protocol):
-    """What the engine offers a running step."""
-
-    driver: Driver
-    selectors: SelectorSet
-
-    @property
-    def scope(self) -> Mapping[str, Any]:
-        """Values visible to templates now."""
-
-    def bind(self, element: Element) -> Element:
-        """Fill element parameters (``{index}``) from the scope."""
-
-    @contextmanager
-    def nested(self, values: Mapping[str, Any]) -> Iterator[None]:
-        """Add loop variables to the scope for the duration of a block."""
-        yield  # pragma: no cover
-
-    def set_value(self, name: str, value: Any) -> None:
-        """Make a value read from the screen available (``receipt_no``)."""
-
-    def record(
-        self,
-        step: Step,
-        *,
-        element: Element | None = None,
-        value: Any = None,
-        detail: str | None = None,
-        outcome: str = "ok",
-    ) -> None:
-        """Write an audit line for this step (values masked by the runtime); ``outcome``
-        says how it ended (``register``: pressed, accepted, rejected, http_error …)."""
-
-    def screenshot(self, label: str, screen: Screen | None) -> Path:
-        """Take the evidence screenshot ``label``, masking the screen's sensitive elements."""
-
-    def before_register(self) -> None:
-        """The point of no return: called right before the register button is pressed."""
-
-    def existing_found(self, receipt_no: str) -> None:
-        """The application is already in the core system with this 受付番号."""
-
-
 class Step(ABC):
-    """One instruction of a recipe. Subclasses set ``name`` and implement both stages."""
+    """One instruction of a recipe, as parsed. Subclasses set ``name`` and ``parse``; how
+    they run is registered apart (:func:`bots.engine.executors.executes`)."""
 
     name: ClassVar[str]
     pos: SourcePos | None = None
@@ -156,9 +111,6 @@ class Step(ABC):
     @abstractmethod
     def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
         """Validate the YAML of this step (``arg`` is the value under the step's name)."""
-
-    @abstractmethod
-    def run(self, rt: Runtime) -> None: ...
 
     def children(self) -> list[Step]:
         return []

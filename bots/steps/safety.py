@@ -6,25 +6,17 @@ engine, which alone maps it to an outcome.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from bots.errors import (
-    BusinessError,
-    CoreRejected,
-    CoreUnavailable,
-    IdentityMismatch,
     RecipeError,
-    ScreenChanged,
-    SessionExpired,
-    TransientError,
 )
-from bots.recipe.selectors import Element
 from bots.recipe.template import Template
 from bots.recipe.yamlpos import LocDict
-from bots.steps.matching import KINDS, describe, differences
-from bots.steps.registry import ParseContext, Runtime, Step, check_keys, register
+from bots.screens import Element
+from bots.steps.matching import KINDS
+from bots.steps.registry import ParseContext, Step, check_keys, register
 from bots.steps.util import as_mapping
 
 
@@ -101,49 +93,6 @@ class VerifyIdentity(Step):
                 )
         return frozenset(str(k) for k in kinds)
 
-    def run(self, rt: Runtime) -> None:
-        if self.rows is not None:
-            found = rt.driver.read_rows(self.rows, {e.name: e for e, _ in self.checks})
-            if not found:
-                said = "／".join(rt.driver.take_alerts())
-                raise IdentityMismatch(
-                    f"基幹システムに該当する{self.subject}が見つかりません"
-                    f"（{self.searched_by}を確認してください）",
-                    said or None,
-                )
-            if len(found) > 1:
-                raise IdentityMismatch(
-                    f"基幹システムで{self.subject}が{len(found)}件該当し、一人に特定できません"
-                )
-            shown = found[0]
-        else:
-            elements = [e for e, _ in self.checks]
-            shown = dict(
-                zip((e.name for e in elements), rt.driver.read_texts(elements), strict=True)
-            )
-        accepted = []
-        for element, template in self.checks:
-            expected = template.render(rt.scope).strip()
-            on_screen = shown.get(element.name, "").strip()
-            label = self.labels.get(element.name, element.name)
-            kinds = differences(on_screen, expected)
-            if kinds is None:
-                raise IdentityMismatch(
-                    f"基幹システムの{self.subject}と申請者が一致しません（{label}: "
-                    f"画面「{on_screen}」、申請「{expected}」）"
-                )
-            if kinds and not set(kinds) <= self.allowed.get(element.name, frozenset()):
-                raise IdentityMismatch(
-                    f"本人確認で{label}が{describe(kinds)}を除いてしか一致しません。同じ人か確認してください"
-                    f"（画面「{on_screen}」、申請「{expected}」）"
-                )
-            if kinds:
-                accepted.append(f"{label}: {describe(kinds)}を許容")
-        detail = f"{len(self.checks)} items match" + (
-            f" ({'; '.join(accepted)})" if accepted else ""
-        )
-        rt.record(self, detail=detail)
-
 
 @register
 @dataclass
@@ -174,24 +123,6 @@ class FindExisting(Step):
             ctx.element(spec.get("remarks"), spec.pos),
             ctx.template(spec.get("tag"), spec.pos),
         )
-
-    def run(self, rt: Runtime) -> None:
-        tag = self.tag.render(rt.scope)
-        columns = {"remarks": self.remarks}
-        if self.receipt is not None:
-            columns["receipt"] = self.receipt
-        rows = rt.driver.read_rows(self.rows, columns)
-        rt.driver.take_alerts()  # a legacy "nothing found" alert is an answer, not an error
-        matches = [r.get("receipt", "").strip() for r in rows if tag in r["remarks"]]
-        rt.record(self, detail=f"{len(matches)} existing")
-        if len(matches) > 1:
-            numbers = f"（受付番号 {', '.join(matches)}）" if any(matches) else ""
-            raise BusinessError(
-                f"基幹システムにこの申請が{len(matches)}件登録されています{numbers}。"
-                "二重登録の可能性があります"
-            )
-        if matches:
-            rt.existing_found(matches[0])
 
 
 @register
@@ -232,44 +163,3 @@ class Register(Step):
                 )
             success = screen.marker
         return cls(ctx.element(spec["button"], spec.pos_of("button")), confirm, errors, success)
-
-    def run(self, rt: Runtime) -> None:
-        rt.before_register()
-        # Every press and its answer is on record, whatever the answer: an error still
-        # propagates unchanged (the engine maps it), but only after its line is written.
-        rt.record(self, element=self.button, outcome="pressed", detail="登録ボタンを押します")
-        try:
-            messages = rt.driver.submit(self.button, self.confirm, self.success, self.errors)
-        except Exception as exc:
-            outcome, detail = _answer(exc)
-            rt.record(self, element=self.button, outcome=outcome, detail=detail)
-            raise
-        if messages:
-            said = " / ".join(messages)
-            rt.record(self, element=self.button, outcome="rejected", detail=said)
-            raise CoreRejected("基幹システムが登録を受け付けませんでした", said)
-        rt.record(self, element=self.button, outcome="accepted", detail="登録を受け付けました")
-        # A success screen needs no expect_screen here: submit returned because its
-        # marker appeared, which is all expect_screen would check again.
-
-
-_HTTP_STATUS = re.compile(r"HTTP (\d{3})")
-
-
-def _answer(exc: Exception) -> tuple[str, str]:
-    """The audit outcome and detail of a press of 登録 the core system did not answer with
-    success or a rejection: an HTTP error (with its status), an expired session, a time-out,
-    the system closed (503), an unexpected dialog (the screen changed), or anything else."""
-    text = str(exc)
-    status = _HTTP_STATUS.search(text)
-    if isinstance(exc, SessionExpired):
-        return "session_expired", text
-    if isinstance(exc, CoreUnavailable):
-        return "unavailable", text
-    if isinstance(exc, ScreenChanged):
-        return "screen_changed", text
-    if isinstance(exc, TransientError) and status:
-        return "http_error", f"HTTP {status.group(1)}: {text}"
-    if isinstance(exc, TransientError):
-        return "timeout", text
-    return "error", f"{type(exc).__name__}: {text}"

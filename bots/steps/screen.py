@@ -7,13 +7,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bots.errors import BusinessError, CoreRejected, RecipeError, ScreenChanged
-from bots.masking import VALUE_MASK
-from bots.recipe.selectors import Element, Screen
+from bots.errors import RecipeError
 from bots.recipe.template import Template
 from bots.recipe.yamlpos import LocDict, pos_of
-from bots.steps.registry import ParseContext, Runtime, Step, check_keys, register
-from bots.steps.util import as_mapping, compare_key
+from bots.screens import Element, Screen
+from bots.steps.registry import ParseContext, Step, check_keys, register
+from bots.steps.util import as_mapping
 
 
 @register
@@ -38,10 +37,6 @@ class Goto(Step):
             )
         return cls(screen)
 
-    def run(self, rt: Runtime) -> None:
-        rt.driver.goto(self.screen)
-        rt.record(self, detail=self.screen.name)
-
 
 @register
 @dataclass
@@ -55,10 +50,6 @@ class ExpectScreen(Step):
     def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
         check_keys(node, {cls.name})
         return cls(ctx.screen(arg, node.pos))
-
-    def run(self, rt: Runtime) -> None:
-        rt.driver.expect_screen(self.screen)
-        rt.record(self, detail=self.screen.name)
 
 
 @register
@@ -94,32 +85,6 @@ class Click(Step):
         errors = ctx.element(spec["errors"], spec.pos_of("errors")) if "errors" in spec else None
         return cls(ctx.element(spec["element"], spec.pos_of("element")), errors)
 
-    def run(self, rt: Runtime) -> None:
-        element = rt.bind(self.element)
-        rt.driver.click(element)
-        if self.errors is None:
-            rt.record(self, element=element)
-            return
-        errors = rt.bind(self.errors)
-        said = _messages(rt, errors)
-        if not said:
-            rt.record(self, element=element, detail="メッセージなし")
-            return
-        rt.record(self, element=element, outcome="rejected", detail=" / ".join(said))
-        raise CoreRejected(
-            "基幹システムが入力内容を受け付けませんでした（何も登録されていません）",
-            " / ".join(said),
-        )
-
-
-def _messages(rt: Runtime, errors: Element) -> list[str]:
-    """The texts the ``errors`` element shows now (one per match); an element that shows
-    but says nothing is still a refusal, as ``register`` counts it."""
-    if not rt.driver.count(errors):
-        return []
-    texts = [r["_text"] for r in rt.driver.read_rows(errors, {}) if r["_text"]]
-    return texts or ["（内容なし）"]
-
 
 @dataclass
 class _Assign(Step):
@@ -137,36 +102,12 @@ class _Assign(Step):
         ]
         return cls(pairs)
 
-    def act(self, rt: Runtime, element: Element, value: str) -> None:
-        raise NotImplementedError
-
-    def settle(self, rt: Runtime, done: list[tuple[Element, str]]) -> None:
-        """After all pairs: a check of what the screen now shows, if the step has one."""
-
-    def run(self, rt: Runtime) -> None:
-        done = []
-        for element, template in self.pairs:
-            bound = rt.bind(element)
-            value = template.render(rt.scope)
-            self.act(rt, bound, value)
-            rt.record(self, element=bound, value=value)
-            done.append((bound, value))
-        self.settle(rt, done)
-
 
 @register
 class Fill(_Assign):
     """``fill: {screen.element: "{field}"}`` — type values into inputs."""
 
     name = "fill"
-
-    def act(self, rt: Runtime, element: Element, value: str) -> None:
-        rt.driver.fill(element, value)
-
-    def settle(self, rt: Runtime, done: list[tuple[Element, str]]) -> None:
-        # Read back once all are typed: this also catches a script that rewrites an
-        # earlier field when a later one changes, which a check per field would miss.
-        rt.driver.check_values(done)
 
 
 @register
@@ -205,18 +146,6 @@ class Select(Step):
             pairs.append((ctx.element(key, where), ctx.template(option, where)))
         return cls(pairs, frozenset(by_value))
 
-    def run(self, rt: Runtime) -> None:
-        chosen = []
-        for index, (element, template) in enumerate(self.pairs):
-            bound = rt.bind(element)
-            option = template.render(rt.scope)
-            rt.driver.select(bound, option, by_value=index in self.by_value)
-            rt.record(self, element=bound, value=option)
-            if index in self.by_value:
-                chosen.append((bound, option))
-        if chosen:
-            rt.driver.check_values(chosen)  # a select's value is its chosen option's
-
 
 @register
 @dataclass
@@ -230,11 +159,6 @@ class Check(Step):
     def parse(cls, arg: Any, node: LocDict, ctx: ParseContext) -> Step:
         check_keys(node, {cls.name})
         return cls(ctx.element(arg, node.pos))
-
-    def run(self, rt: Runtime) -> None:
-        element = rt.bind(self.element)
-        rt.driver.check(element)
-        rt.record(self, element=element)
 
 
 @register
@@ -253,9 +177,6 @@ class Screenshot(Step):
             raise RecipeError("a screenshot label is lower_snake_case", node.pos_of(cls.name))
         screen = ctx.screen(node["screen"], node.pos_of("screen")) if "screen" in node else None
         return cls(str(arg), screen)
-
-    def run(self, rt: Runtime) -> None:
-        rt.screenshot(self.label, self.screen)
 
 
 @register
@@ -289,17 +210,6 @@ class Read(Step):
             pairs.append((ctx.element(key, spec.pos_of(key)), str(value), pattern))
             ctx.names.add(str(value))
         return cls(pairs)
-
-    def run(self, rt: Runtime) -> None:
-        for element, name, pattern in self.pairs:
-            text = rt.driver.read_text(element).strip()
-            if pattern is not None:
-                found = pattern.search(text)
-                text = found.group(0) if found else ""
-            if not text:
-                raise ScreenChanged(element.screen, element.name, "値が読み取れません")
-            rt.set_value(name, text)
-            rt.record(self, element=element, value=text)
 
 
 #: What a mismatch of ``expect`` means: the default, the screen is not what the recipe
@@ -351,30 +261,3 @@ class Expect(Step):
                 value = value.get("equals")
             pairs.append((element, ctx.template(value, spec.pos_of(key))))
         return cls(pairs, labels, otherwise, message)
-
-    def run(self, rt: Runtime) -> None:
-        for element, template in self.pairs:
-            bound = rt.bind(element)
-            expected = template.render(rt.scope)
-            shown = rt.driver.read_text(bound)
-            if compare_key(shown) != compare_key(expected):
-                self._differs(rt, bound, shown, expected)
-            rt.record(self, element=bound, value=shown)
-
-    def _differs(self, rt: Runtime, element: Element, shown: str, expected: str) -> None:
-        if self.otherwise == "stop":
-            raise ScreenChanged(
-                element.screen, element.name, f"画面の値「{shown}」が想定「{expected}」と異なります"
-            )
-        if element.sensitive:
-            shown = expected = VALUE_MASK
-        label = self.labels.get(element.name, element.name)
-        rt.record(
-            self,
-            element=element,
-            value=shown,
-            outcome="warning",
-            detail=f"{label}: 想定と異なる表示",
-        )
-        said = self.message or "基幹システムの画面表示が申請の内容と異なります"
-        raise BusinessError(f"{said}（{label}: 画面「{shown}」、想定「{expected}」）")

@@ -29,15 +29,15 @@ from typing import Any
 from sqlalchemy import select
 
 from bots.config import Settings
-from bots.contracts import Application, AuditEvent, AuditSink
-from bots.drivers.playwright_web import LoginFailed, PlaywrightDriver
+from bots.contracts import Application, AuditEvent, AuditSink, Driver
 from bots.engine.evidence import inside, safe_path_part
-from bots.engine.results import Evidence, KeyedValue
+from bots.engine.executors import run_step
 from bots.engine.runtime import AppRuntime, StoppedBeforeRegister, keyed_labels
 from bots.engine.values import check_application, compute_values
 from bots.errors import (
     BusinessError,
     CoreUnavailable,
+    LoginFailed,
     RenkeiError,
     ScreenChanged,
     TransientError,
@@ -46,12 +46,13 @@ from bots.masking import scrub_text
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow
 from bots.recipe.model import Recipe
+from bots.results import Evidence, KeyedValue
 from bots.steps.registry import Step
 from bots.tooling.session import driver_for
 
 #: Called after logging in (step None) and after every step with the driver and the step
 #: (the probe looks at the screens then).
-Observer = Callable[[PlaywrightDriver, Step | None], None]
+Observer = Callable[[Driver, Step | None], None]
 
 
 class TryRefused(RenkeiError):
@@ -219,7 +220,7 @@ def _try_on_screens(
 def _walk(
     recipe: Recipe,
     rt: AppRuntime,
-    driver: PlaywrightDriver,
+    driver: Driver,
     observe: Observer | None,
     report: TryReport,
 ) -> None:
@@ -242,12 +243,10 @@ def _walk(
     report.problem_kind = "no_register"
 
 
-def _steps(
-    steps: list[Step], rt: AppRuntime, driver: PlaywrightDriver, observe: Observer | None
-) -> None:
+def _steps(steps: list[Step], rt: AppRuntime, driver: Driver, observe: Observer | None) -> None:
     for step in steps:
         try:
-            step.run(rt)
+            run_step(step, rt)
         finally:
             if observe is not None:
                 observe(driver, step)  # also after a failed step: the screen it failed on

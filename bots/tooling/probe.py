@@ -37,11 +37,12 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Frame, Locator, Page
 
 from bots.config import Settings
+from bots.contracts import Driver
 from bots.drivers.locating import strategy_locator
-from bots.drivers.playwright_web import LoginFailed, PlaywrightDriver
-from bots.errors import ScreenChanged, TransientError
+from bots.drivers.playwright_web import PlaywrightDriver
+from bots.errors import LoginFailed, RenkeiError, ScreenChanged, TransientError
 from bots.recipe.model import Recipe
-from bots.recipe.selectors import Element, Screen, SelectorSet
+from bots.screens import Element, Screen, SelectorSet
 from bots.steps.registry import Step
 from bots.tooling.dryrun import TryReport, dry_run
 from bots.tooling.session import driver_for
@@ -176,12 +177,12 @@ class Prober:
             },
         )
 
-    def observe(self, driver: PlaywrightDriver, step: Step | None) -> None:
+    def observe(self, driver: Driver, step: Step | None) -> None:
         """The dry run's observer: after ``step``, look at what shows; a screen an action
         just changed counts as seen in its changed state (see :meth:`_not_found`)."""
         if step is not None and step.name in ACTIONS:
             self.acted |= {e.screen for _, e in _step_elements(step)}
-        self.look(driver)
+        self.look(web_driver(driver))
 
     def look(self, driver: PlaywrightDriver, visited: Screen | None = None) -> None:
         """Probe every screen shown now (``visited``: just opened by its URL)."""
@@ -299,7 +300,7 @@ def probe(
     report = prober.report
     with driver_for(settings, selectors) as driver:
         try:
-            _visit(driver, prober)
+            _visit(web_driver(driver), prober)
         except (LoginFailed, ScreenChanged, TransientError) as exc:
             report.problems.append(str(exc))
             return report
@@ -331,6 +332,13 @@ def _visit(driver: PlaywrightDriver, prober: Prober) -> None:
         except ScreenChanged as exc:  # its marker, or its address: say so, look all the same
             report.problems.append(str(exc))
         prober.look(driver, screen)
+
+
+def web_driver(driver: Driver) -> PlaywrightDriver:
+    """The probe reads the page's DOM: only the web driver has one."""
+    if not isinstance(driver, PlaywrightDriver):
+        raise RenkeiError("画面の確認（selectors probe）は kind: web の画面にだけ使えます")
+    return driver
 
 
 def exit_status(report: ProbeReport) -> int:

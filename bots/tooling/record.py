@@ -39,7 +39,7 @@ from typing import Any
 
 from bots.config import CHROMIUM, HEADLESS_SHELL, Settings
 from bots.errors import RenkeiError
-from bots.recipe.selectors import SelectorSet
+from bots.screens import SelectorSet
 from bots.tooling.record_entries import (
     SEEN_SCRIPT,
     Conversion,

@@ -1,8 +1,9 @@
-"""One logged-in browser on one subsystem, for the tools (not for runs).
+"""One logged-in session on one subsystem, for the tools (not for runs).
 
-A run's browser lives in :class:`bots.engine.systems.Systems` with licences, healing and
+A run's drivers live in :class:`bots.engine.systems.Systems` with licences, healing and
 the run's audit trail; the tools need only one driver for a few minutes, started and
-closed here, with the same Chromium, credentials and time-out as a run.
+closed here — from the host of the selector file's kind (:mod:`bots.drivers.registry`),
+with the same Chromium (or client), credentials and time-out as a run.
 """
 
 from __future__ import annotations
@@ -11,17 +12,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from loguru import logger
-
 from bots.config import Settings
-from bots.drivers.browser import launch_chromium, sandbox_policy
-from bots.drivers.playwright_web import PlaywrightDriver
+from bots.contracts import Driver
+from bots.drivers.registry import NoDriver, host_maker, kinds
 from bots.engine.runner import runner_name
 from bots.engine.systems import hold_licence
+from bots.errors import RecipeError
 from bots.queue.db import Database
 from bots.queue.slots import SessionSlots
-from bots.recipe.selectors import SelectorSet
-from bots.service import engine_settings
+from bots.screens import SelectorSet
+from bots.service import engine_settings, host_config
 
 
 @contextmanager
@@ -47,31 +47,32 @@ def licence(settings: Settings, system: str, hold: timedelta | None = None) -> I
 @contextmanager
 def driver_for(
     settings: Settings, selectors: SelectorSet, hold: timedelta | None = None
-) -> Iterator[PlaywrightDriver]:
+) -> Iterator[Driver]:
     """A driver on the subsystem of ``selectors`` holding a licence slot (:func:`licence`);
-    closed with its browser, and the slot given back, at the end.
+    closed with its host (the browser), and the slot given back, at the end.
 
-    It starts its own Playwright: call it in a thread that holds no other Playwright.
+    A web host starts its own Playwright: call it in a thread that holds no other one.
     """
     with licence(settings, selectors.system, hold), _driver(settings, selectors) as driver:
         yield driver
 
 
 @contextmanager
-def _driver(settings: Settings, selectors: SelectorSet) -> Iterator[PlaywrightDriver]:
+def _driver(settings: Settings, selectors: SelectorSet) -> Iterator[Driver]:
     engine = engine_settings(settings)  # protects the password in every output, as a run
-    sandbox = sandbox_policy()
-    if not sandbox.enabled:
-        logger.warning(sandbox.reason)
-    with launch_chromium(engine.chromium, headless=engine.headless, sandbox=sandbox) as browser:
-        driver = PlaywrightDriver(
-            browser,
-            engine.core_url,
-            selectors,
-            engine.credentials,
-            timeout_ms=engine.timeout_ms,
-        )
+    try:
+        make = host_maker(selectors.kind)
+    except NoDriver:
+        raise RecipeError(
+            f"{selectors.path}: 画面の種類 kind: {selectors.kind} を操作するドライバが"
+            f"登録されていません（登録済み: {'、'.join(kinds())}）"
+        ) from None
+    host = make(host_config(engine), None)
+    try:
+        driver = host.open(selectors, engine.credentials)
         try:
             yield driver
         finally:
             driver.close()
+    finally:
+        host.close()

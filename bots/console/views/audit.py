@@ -41,9 +41,9 @@ from bots.audit.report import RUN_COUNT_LABELS, runner_display
 from bots.audit.verify import Scope, verify_all
 from bots.console.views.evidence import evidence_url
 from bots.console.web import action, installation, who
-from bots.engine.evidence import shot_caption, try_caption
 from bots.errors import RecipeError
 from bots.masking import scrub_text
+from bots.results import shot_caption, try_caption
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 
+from bots.clock import utcnow
 from bots.config import ja_date, jst
 from bots.console.stats import GROUPS, Stats, gather
 from bots.console.web import installation
-from bots.queue.sql import utcnow
 
 bp = Blueprint("charts", __name__, url_prefix="/charts")
 

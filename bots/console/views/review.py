@@ -26,9 +26,9 @@ from bots.console.forms import CorrectionForm, build_form, shown_value
 from bots.console.views.evidence import evidence_url
 from bots.console.web import action, done, failed, installation, note, who
 from bots.contracts import Status
-from bots.engine.evidence import shot_caption, try_caption
 from bots.errors import RecipeError, RenkeiError
 from bots.masking import scrub_text
+from bots.results import shot_caption, try_caption
 from bots.review import (
     OPEN,
     ReviewDetail,

@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from bots.clock import utcnow
 from bots.console import accounts
 from bots.console.roles import Role
 from bots.console.web import action, done, failed, installation, who
 from bots.errors import RenkeiError
-from bots.queue.sql import utcnow
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 

@@ -1,13 +1,55 @@
-"""Run results as data: reports, summaries and the CLI are rendered from these."""
+"""Run results as data: reports, summaries and the CLI are rendered from these.
+
+A neutral module: the engine fills them in, and the audit report, the CLI, the console and
+the service layer read them, without any of those importing the engine. How a try and a
+screenshot are named to people (:func:`try_caption`, :func:`shot_caption`) and the hash
+of a screenshot (:func:`sha256_file`) belong to the evidence described here.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from bots.contracts import OutcomeKind
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file (a screenshot's, as the audit trail records it)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def try_label(attempt_id: int, try_no: int) -> str:
+    """The folder of one try: ``attempt-0012-try-2`` (sorts in order in a file browser)."""
+    return f"attempt-{attempt_id:04d}-try-{try_no}"
+
+
+def try_caption(label: str) -> str:
+    """What the report shows for a try folder: ``試行 12・2回目`` for ``attempt-0012-try-2``."""
+    match = re.fullmatch(r"attempt-(\d+)-try-(\d+)", label)
+    return f"試行 {int(match[1])}・{match[2]}回目" if match else label
+
+
+#: What people read for a screenshot label (the file keeps the label: ``01_before_register``).
+SHOT_CAPTIONS = {
+    "before_register": "登録前",
+    "result": "登録結果",
+    "needs_review": "要確認となった画面",
+    "stopped": "停止した画面",
+}
+
+
+def shot_caption(label: str) -> str:
+    """The Japanese caption of a screenshot label; a recipe's own label is named as it is."""
+    return SHOT_CAPTIONS.get(label, f"画面記録（{label}）")
 
 
 @dataclass(frozen=True)
