@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) system-deps
 
 system-deps:
-	@sh scripts/system-deps.sh
+	@PYTHON=$(PYTHON) sh scripts/system-deps.sh
 
 demo: install
 	$(BIN)/renkei demo run -n 20

@@ -2,7 +2,8 @@
 # Debian packages renkei needs at run time and for its tests: Chromium and its headless
 # shell (Playwright cannot download its own browser on a closed network), a Japanese font
 # (without one every kanji in a screenshot is a box), Xvfb (the X display the test of
-# `renkei record` starts for its headed browser) and the PostgreSQL server (the tests
+# `renkei record` and the desktop driver's tests start), xclip and Tesseract with Japanese
+# (the desktop driver's clipboard and OCR), Tk and the PostgreSQL server (the tests
 # start their own throw-away server on loopback from /usr/lib/postgresql/<version>/bin;
 # Debian's cluster service is not needed and is not started). Installs only what is
 # missing; uses sudo when not root.
@@ -17,8 +18,17 @@ else
     [ -x /usr/bin/chromium-headless-shell ] || missing="$missing chromium-headless-shell"
 fi
 fc-list :lang=ja 2>/dev/null | grep -q . || missing="$missing fonts-ipafont-gothic"
-# An X display for the headed browser of `renkei record`'s test (it starts its own Xvfb).
+# An X display for the headed browser of `renkei record`'s test and for the desktop
+# (thick-client) driver's tests (they start their own Xvfb, with its own cookie: xauth).
 command -v Xvfb >/dev/null 2>&1 || missing="$missing xvfb"
+command -v xauth >/dev/null 2>&1 || missing="$missing xauth"
+# The desktop driver: Japanese text goes in through the clipboard (pyperclip uses xclip),
+# values the client does not let you copy are read by OCR (Tesseract with Japanese), and
+# the desktop mock core system is a Tk application.
+command -v xclip >/dev/null 2>&1 || missing="$missing xclip"
+command -v tesseract >/dev/null 2>&1 || missing="$missing tesseract-ocr"
+tesseract --list-langs 2>/dev/null | grep -qx jpn || missing="$missing tesseract-ocr-jpn"
+"${PYTHON:-python3}" -c "import tkinter" 2>/dev/null || missing="$missing python3-tk"
 pg=""
 for initdb in /usr/lib/postgresql/*/bin/initdb; do
     [ -x "$initdb" ] && pg="$initdb"
