@@ -29,8 +29,11 @@ demo: install
 console: install
 	$(BIN)/renkei demo console
 
+# The suite on TEST_WORKERS processes (xdist), each test module kept on one worker: its
+# shared installation, run or server is set up once. TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 # The keying benchmark (issue 5): renkei against a plain Playwright script and direct HTTP
 # posts, then 1/2/4 runners at 300 ms latency; JSON and PNG in bench/results/.
