@@ -158,3 +158,21 @@ class Settings:
     @property
     def selectors_dir(self) -> Path:
         return Path(_env("RENKEI_SELECTORS", str(self.root / "selectors")))
+
+
+@dataclass(frozen=True)
+class DesktopSettings:
+    """The desktop driver host's settings (issue 15), from ``RENKEI_DESKTOP_*``.
+
+    ``display``: the X display the client is shown on (default ``$DISPLAY``).
+    ``client``: the command that starts the client, when the bot should start it (a
+    municipality's client is usually started by the clerk's session: leave it empty and
+    the host attaches to the display). ``start_timeout_s``: how long the host waits for
+    the started client's first window.
+    """
+
+    display: str = field(default_factory=lambda: _env("RENKEI_DESKTOP_DISPLAY", ""))
+    client: str = field(default_factory=lambda: _env("RENKEI_DESKTOP_CLIENT", ""))
+    start_timeout_s: float = field(
+        default_factory=lambda: _float_env("RENKEI_DESKTOP_START_TIMEOUT_S", 60.0)
+    )

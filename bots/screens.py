@@ -62,6 +62,36 @@ class Strategy:
 
 
 @dataclass(frozen=True)
+class Look:
+    """How a desktop element is found and read on pixels (``kind: desktop`` files only).
+
+    The element's strategy is ``image`` (a template PNG, relative to the selector file).
+    Without ``offset`` the element *is* the image (a button); with it, the element is the
+    box ``size`` at ``offset`` from the image's top-left ("the field right of the label"),
+    both in pixels at 100 % display scale. ``read`` says how its text is read back: by
+    ``copy`` (select all, copy) or by ``ocr`` (``ocr``: ``code`` — letters and digits in
+    the form ``shape`` —, ``japanese`` or ``text``); ``part`` is the box inside the element
+    that shows the text to read (a code list shows 「5 令和」: its code). A list is an
+    element with ``rows`` (the height of one row); its columns are elements ``within`` it
+    with ``column: [x, width]`` inside the row.
+    """
+
+    offset: tuple[int, int] | None = None
+    size: tuple[int, int] | None = None
+    threshold: float = 0.85
+    read: str | None = None  # copy | ocr
+    ocr: str = "japanese"  # code | japanese | text
+    shape: str | None = None
+    part: tuple[int, int, int, int] | None = None
+    rows: int | None = None
+    column: tuple[int, int] | None = None
+    #: where in the window (100 %-pixels) the image is looked for: a caption such as 登録
+    #: also shows inside other things (a name field's text), so a button is looked for
+    #: where the vendor puts its buttons
+    area: tuple[int, int, int, int] | None = None
+
+
+@dataclass(frozen=True)
 class Element:
     """A logical element: ``screen.name`` and how to find it."""
 
@@ -74,6 +104,7 @@ class Element:
     navigates: bool = False  # a button whose script loads a new page (legacy 検索 buttons)
     pos: SourcePos | None = None
     params: tuple[str, ...] = ()
+    look: Look | None = None  # a desktop element's pixels (``kind: desktop``)
 
     @property
     def qualified(self) -> str:
@@ -103,6 +134,38 @@ class Screen:
     elements: dict[str, Element] = field(default_factory=dict)
     frame: str | None = None
     window: str | None = None
+    view: View | None = None  # a desktop screen's window and reference (``kind: desktop``)
+
+
+@dataclass(frozen=True)
+class View:
+    """How a desktop screen looks: the window's ``title``, its ``reference`` image (the
+    whole window at 100 %, as shipped) with the ``anchor`` box that places it, the
+    ``values`` boxes whose content changes (ignored by the drift check), and ``back``, the
+    element that leads towards the home screen. Boxes are 100 %-pixels ``x, y, w, h``.
+    """
+
+    title: str
+    reference: Path
+    anchor: tuple[int, int, int, int]
+    values: tuple[tuple[int, int, int, int], ...] = ()
+    back: str | None = None
+    #: the reference as the window shows at other display scales (``{1.25: …_125.png}``):
+    #: text does not grow exactly with the scale, so a form at 125 % is not its 100 %
+    #: picture enlarged; the anchor and values boxes stay in 100 %-pixels
+    scaled: tuple[tuple[float, Path], ...] = ()
+
+
+@dataclass(frozen=True)
+class Desktop:
+    """What a desktop selector file says beyond its screens: the home screen (the menu
+    every application starts from), the confirm pop-up (its screen, message element and
+    the button that answers yes) and the error pop-up (screen, message, the button that
+    closes it)."""
+
+    home: str
+    confirm: tuple[str, str, str]
+    alert: tuple[str, str, str]
 
 
 @dataclass(frozen=True)
@@ -136,6 +199,7 @@ class SelectorSet:
     frames: tuple[str, ...] = ()  # frame names used by any screen
     single_page: bool = False  # a JavaScript app: clicks never load a new document
     kind: str = DEFAULT_KIND  # the driver technology (KINDS): which host opens its driver
+    desktop: Desktop | None = None  # a desktop file's home screen and pop-ups
     # Checking only (``recipe check``): names written in the file that did not load, and
     # whether the file could not be read at all; a step naming one adds no new problem.
     broken: frozenset[str] = frozenset()

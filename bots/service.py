@@ -38,7 +38,7 @@ from bots.audit.anchors import DbAnchors
 from bots.audit.report import summary_dict, write_report
 from bots.audit.trail import AuditTrail
 from bots.clock import utcnow
-from bots.config import Settings
+from bots.config import DesktopSettings, Settings
 from bots.contracts import Credentials, LicenceSlots, OutcomeKind, TrailFactory, WorkQueue
 from bots.drivers.registry import HostConfig, driver_hosts
 from bots.engine.runner import Engine, EngineSettings, new_run_id, runner_name
@@ -96,12 +96,17 @@ def load_recipes_each(settings: Settings) -> tuple[dict[str, Recipe], dict[Path,
 
 
 def host_config(engine: EngineSettings) -> HostConfig:
-    """What a run's (or a tool's) driver hosts are given, from the engine's settings."""
+    """What a run's (or a tool's) driver hosts are given, from the engine's settings (and,
+    for the desktop host, ``RENKEI_DESKTOP_*``: :class:`~bots.config.DesktopSettings`)."""
+    desktop = DesktopSettings()
     return HostConfig(
         core_url=engine.core_url,
         timeout_ms=engine.timeout_ms,
         chromium=engine.chromium,
         headless=engine.headless,
+        display=desktop.display or None,
+        client_command=desktop.client or None,
+        start_timeout_s=desktop.start_timeout_s,
     )
 
 

@@ -52,9 +52,8 @@ def test_a_file_without_a_kind_is_web_and_both_kinds_load(folder: Path) -> None:
     assert load_selectors(REPO / BASE).kind == "web"
     assert load_selectors(REPO / OWN).kind == "web"  # of its base's kind
 
-    _write_kind(folder / "kosodate.yaml", SYSTEM_LINE, "desktop")
-    assert load_selectors(folder / "kosodate.yaml").kind == "desktop"
-    assert load_selectors(folder / "jidou_teate_genkyou.yaml").kind == "desktop"
+    assert load_selectors(REPO / "selectors/kaigo_desktop.yaml").kind == "desktop"
+    assert load_selectors(REPO / "selectors/kaigo_desktop_hihokenshashou.yaml").kind == "desktop"
 
 
 def test_a_mistyped_kind_is_located_with_a_did_you_mean(folder: Path) -> None:

@@ -782,6 +782,7 @@ def _help_everywhere(command: click.Command) -> None:
 
 def _register_command_groups() -> None:
     """Command groups that live in their own modules (one module per idea)."""
+    import bots.cli.capture  # noqa: F401  (adds `selectors capture` to the group)
     from bots.cli.audit import audit
     from bots.cli.console import console
     from bots.cli.procedures import procedure, procedures

@@ -84,6 +84,12 @@ KEYS: dict[str, str] = {
     "SelectorFileModel.busy": "an element (a spinner) to wait for until it is gone.",
     "SelectorFileModel.interrupts": "overlays to close whenever they show (`{detect, close}`).",
     "SelectorFileModel.single_page": "a JavaScript application: clicks never load a page.",
+    "SelectorFileModel.home": "`kind: desktop`: the screen the client returns to (its menu); "
+    "a session starts there and `goto` reaches only it.",
+    "SelectorFileModel.confirm": "`kind: desktop`: the confirm pop-up `{screen, message, button}`: "
+    "its text is read and must be the recipe's `confirm` before `button` (yes) is pressed.",
+    "SelectorFileModel.alert": "`kind: desktop`: the error pop-up `{screen, message, button}`: "
+    "its text is read as the core system's message and `button` closes it.",
     "ScreenModel.url": "the screen's path under the core system's address (`/menu`), or a "
     "full http(s) URL; leave it out for a screen reached only by clicking.",
     "ScreenModel.title": "the screen's name, for people.",

@@ -27,14 +27,19 @@ class HostConfig:
     """What a run's hosts are given, from the engine's settings (``bots.service``).
 
     ``core_url`` and ``timeout_ms`` hold for every kind; ``chromium`` and ``headless`` are
-    the web host's. A kind with options of its own adds them here (with a default, so the
-    callers of other kinds need not know them).
+    the web host's; ``display``, ``client_command`` and ``start_timeout_s`` the desktop
+    host's (the X display, the command that starts the client if the bot is to start it,
+    and how long to wait for its first window). A kind with options of its own adds them
+    here (with a default, so the callers of other kinds need not know them).
     """
 
     core_url: str
     timeout_ms: float = 10_000
     chromium: str = "/usr/bin/chromium"
     headless: bool = True
+    display: str | None = None
+    client_command: str | None = None
+    start_timeout_s: float = 60.0
 
 
 #: ``(config, the run's audit sink)`` → a new host of one kind.
@@ -43,8 +48,7 @@ HostMaker = Callable[[HostConfig, AuditSink | None], DriverHost]
 #: kind → the module that registers its host maker when imported.
 MODULES: dict[str, str] = {
     "web": "bots.drivers.web_host",
-    # "desktop": the thick-client driver (issue 15) registers itself here, e.g.
-    # "desktop": "bots.drivers.desktop.host",
+    "desktop": "bots.drivers.desktop.host",
 }
 
 _MAKERS: dict[str, HostMaker] = {}

@@ -8,6 +8,13 @@ selector file. Every check runs even after a failed one, so one pass reports eve
 of the file: a section whose shape is wrong is left out of the checks that need it (each
 mistake is reported once, not again as the consequences it has further down).
 
+A recipe may ``extends: <procedure>`` a recipe of the same procedure (the same application
+keyed into another client of the core system, e.g. its desktop version): the base's
+procedure, title, receipt, code lists, application items and rules, and fields are taken
+as they are, and this file gives its own ``selectors``, ``already_keyed`` and ``steps``
+(and may add ``codes`` and ``fields``). The base is looked for beside the file, then in the
+folder above it (``recipes/desktop/x.yaml`` extends ``recipes/x.yaml``).
+
 Recipe file::
 
     procedure: jidou_teate_nintei
@@ -46,6 +53,8 @@ from bots.recipe.selectors import read_selectors, unreadable_selectors
 from bots.recipe.shape import shape
 from bots.recipe.spec import (
     BUILTIN_NAMES,
+    EXTENDS_ADDS,
+    EXTENDS_OWN,
     GAIJI_FILE,
     NONE,
     CodeRef,
@@ -106,6 +115,8 @@ def load_recipe(
         )
     problems = Problems()
     problems.add(found)
+    if "extends" in doc:
+        doc = _extended(doc, path, display_root, problems)
     spec, sections = shape(doc, problems)
     selectors = _selectors(doc, sections, selectors_dir, display_root, problems)
     schema = _schema(doc, sections, gaiji, problems)
@@ -133,6 +144,69 @@ def load_recipe(
     # is masked in every output from now on, whoever prints it.
     protect_keys(recipe.sensitive_keys | recipe.sensitive_fields)
     return recipe
+
+
+def _extended(doc: LocDict, path: Path, root: Path | None, problems: Problems) -> LocDict:
+    """The base recipe's document with this file's own sections (see the module doc)."""
+    where = doc.pos_of("extends")
+    for key in doc:
+        if key != "extends" and key not in (*EXTENDS_OWN, *EXTENDS_ADDS):
+            problems.add(
+                [
+                    RecipeError(
+                        f"'{key}' is the base recipe's: a recipe that extends another gives"
+                        f" only {', '.join(EXTENDS_OWN + EXTENDS_ADDS)}",
+                        doc.pos_of(key),
+                    )
+                ]
+            )
+    for key in EXTENDS_OWN:
+        if key not in doc:
+            problems.add([RecipeError(f"missing '{key}' (this client's own)", doc.pos)])
+    name = str(doc["extends"])
+    candidates = [path.with_name(f"{name}.yaml"), path.parent.parent / f"{name}.yaml"]
+    base_path = next((c for c in candidates if c.is_file() and c != path), None)
+    if base_path is None:
+        shown = ", ".join(_shown(c, root) for c in candidates)
+        problems.add([RecipeError(f"extends: no recipe '{name}' ({shown})", where)])
+        return _own(doc, LocDict(), problems)
+    base, found = read_located(base_path, _shown(base_path, root))
+    problems.add(found)
+    if not isinstance(base, LocDict) or "extends" in base:
+        problems.add([RecipeError(f"extends: '{name}' must be a recipe of its own", where)])
+        return _own(doc, LocDict(), problems)
+    return _own(doc, base, problems)
+
+
+def _own(doc: LocDict, base: LocDict, problems: Problems) -> LocDict:
+    """``base`` with ``doc``'s own sections put in and its additions merged (a name of
+    ``codes``/``fields`` the base has already is a problem: the base is not rewritten)."""
+    merged = LocDict(base)
+    merged.pos, merged.key_pos = doc.pos, dict(getattr(base, "key_pos", {}))
+    for key in EXTENDS_OWN:
+        if key in doc:
+            merged[key], merged.key_pos[key] = doc[key], doc.pos_of(key)
+    for key in EXTENDS_ADDS:
+        added = doc.get(key)
+        if not isinstance(added, LocDict):
+            continue
+        section = LocDict(base.get(key) or {})
+        section.pos = added.pos
+        section.key_pos = dict(getattr(base.get(key), "key_pos", {}))
+        for name, value in added.items():
+            if name in section:
+                problems.add(
+                    [
+                        RecipeError(
+                            f"'{name}' is in the base recipe's {key} already", added.pos_of(name)
+                        )
+                    ]
+                )
+                continue
+            section[name], section.key_pos[name] = value, added.pos_of(name)
+        merged[key] = section
+        merged.key_pos.setdefault(key, doc.pos_of(key))
+    return merged
 
 
 def _shown(path: Path, root: Path | None) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -185,6 +185,76 @@ def _known_kind(kind: str | None) -> str | None:
     return kind
 
 
+Box = tuple[int, int, int, int]
+Pair = tuple[int, int]
+
+
+class DesktopElementModel(BaseModel):
+    """An element of a ``kind: desktop`` file: an image template, or a box placed from it
+    (``offset``/``size`` in 100 %-pixels), or a column of a list (``within`` + ``column``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image: Text | None = None
+    offset: Pair | None = None
+    size: Pair | None = None
+    threshold: float = Field(0.85, gt=0.5, le=1.0)
+    sensitive: bool = False
+    read: Literal["copy", "ocr"] | None = None
+    ocr: Literal["code", "japanese", "text"] = "japanese"
+    shape: Annotated[str, Field(pattern=r"^[A9]+$")] | None = None
+    part: Box | None = None
+    rows: int | None = Field(None, gt=0)
+    column: Pair | None = None
+    within: Text | None = None
+    area: Box | None = None
+
+    @model_validator(mode="after")
+    def _meaningful(self) -> DesktopElementModel:
+        if self.column is not None:
+            if self.within is None:
+                raise PydanticCustomError(
+                    "column_without_within", "a 'column' is inside a list: add 'within'"
+                )
+            return self
+        if self.image is None:
+            raise PydanticCustomError(
+                "no_image", "a desktop element needs 'image' (or 'column' inside a list)"
+            )
+        if (self.offset is None) != (self.size is None):
+            raise PydanticCustomError(
+                "offset_and_size", "'offset' and 'size' go together (the box beside the image)"
+            )
+        return self
+
+
+class DesktopScreenModel(BaseModel):
+    """A screen of a ``kind: desktop`` file: its window title and reference image."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Text
+    reference: Text
+    # the reference as shown at other display scales, by percent: {"125": …_125.png}
+    scaled: dict[Annotated[str, Field(pattern=r"^[0-9]{2,3}$")], Text] = {}
+    anchor: Box
+    values: list[Box] = []
+    back: Text | None = None
+    popup: bool = False
+    elements: dict[str, Any] | None = None  # each validated on its own
+
+
+class PopupModel(BaseModel):
+    """``confirm: {screen, message, button}`` (the button that answers yes) and
+    ``alert: {screen, message, button}`` (the button that closes it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    screen: Text
+    message: Text
+    button: Text
+
+
 class SelectorFileModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -196,6 +266,10 @@ class SelectorFileModel(BaseModel):
     busy: Any = None
     interrupts: dict[str, Any] | None = None
     single_page: bool = False
+    # kind: desktop only — the home screen (menu) and the confirm / error pop-ups
+    home: Text | None = None
+    confirm: PopupModel | None = None
+    alert: PopupModel | None = None
 
     @field_validator("kind")
     @classmethod
@@ -311,6 +385,9 @@ _OWN_MESSAGES = (
     "exact_without_text",
     "element_shape",
     "strategy_shape",
+    "column_without_within",
+    "no_image",
+    "offset_and_size",
 )
 
 

@@ -47,6 +47,14 @@ leaving ``login`` out is refused, so a forgotten log-in is not mistaken for none
 Values of an application put into a template (``{doctor_hospital}``) are escaped for the
 selector's language: see :mod:`bots.selector_text`.
 
+A ``kind: desktop`` file (a thick client, found on pixels; docs/desktop.md) has screens
+with a window ``title``, a ``reference`` image (and ``scaled`` ones), an ``anchor`` box,
+``values`` boxes and a ``back`` element, and elements of image templates (``image``,
+``offset``, ``size``, ``threshold``, ``area``, ``read``/``ocr``/``shape``/``part``, lists
+with ``rows`` and columns ``within`` + ``column``), validated by
+:class:`~bots.recipe.selector_schema.DesktopElementModel`; its top level names the
+``home`` screen and the ``confirm`` and ``alert`` pop-ups. Images must exist beside it.
+
 The model it loads into (:class:`~bots.screens.SelectorSet` and its screens and elements)
 lives in :mod:`bots.screens`, shared with the contracts and the drivers; ``kind`` (``web``,
 ``desktop``) says which driver works the screens. A file that ``extends`` another is of
@@ -71,12 +79,15 @@ from bots.recipe.selector_schema import STRATEGY_KINDS
 from bots.recipe.yamlpos import LocDict, pos_of, read_located
 from bots.screens import (
     DEFAULT_KIND,
+    Desktop,
     Element,
     Interrupt,
     LoginSpec,
+    Look,
     Screen,
     SelectorSet,
     Strategy,
+    View,
     did_you_mean,
     unknown,
 )
@@ -236,6 +247,131 @@ class _Loader:
             return None
         return Screen(sname, spec.url, marker, elements, spec.frame, spec.window)
 
+    def desktop_element(
+        self,
+        screen: str,
+        name: str,
+        node: Any,
+        where: SourcePos | None,
+        path: str,
+        siblings: Collection[str],
+        folder: Path,
+    ) -> Element | None:
+        """One element of a ``kind: desktop`` file: an image (and a box beside it), or a
+        column of a list; its image must exist beside the file (unless it has parameters)."""
+        spec = self.validate(schema.DesktopElementModel, node, where, "desktop element key", path)
+        if spec is None:
+            return None
+        if spec.image is not None:
+            at = node.pos_of("image") if isinstance(node, LocDict) else where
+            self.template("image", spec.image, at)
+            self.image_file(spec.image, folder, at)
+            strategies: tuple[Strategy, ...] = (Strategy("image", spec.image),)
+        else:
+            assert spec.column is not None
+            strategies = (Strategy("column", f"{spec.column[0]},{spec.column[1]}"),)
+        within = None
+        if spec.within is not None:
+            within = self.within(name, [(spec.within, node.pos_of("within"))], siblings)
+        look = Look(
+            spec.offset,
+            spec.size,
+            spec.threshold,
+            spec.read,
+            spec.ocr,
+            spec.shape,
+            spec.part,
+            spec.rows,
+            spec.column,
+            spec.area,
+        )
+        try:
+            params = _params(strategies)
+        except ValueError:
+            params = ()
+        return Element(
+            screen,
+            name,
+            strategies,
+            spec.sensitive,
+            within,
+            pos=pos_of(node, where),
+            params=params,
+            look=look,
+        )
+
+    def image_file(self, name: str, folder: Path, at: SourcePos | None) -> None:
+        if "{" in name:
+            return  # filled per application (``radio_{code}.png``): checked when used
+        if not (folder / name).is_file():
+            self.problem(f"no image file '{name}' (beside the selector file: {folder})", at)
+
+    def desktop_screen(
+        self, sname: str, snode: Any, where: SourcePos | None, folder: Path
+    ) -> Screen | None:
+        """A screen of a ``kind: desktop`` file: window title, reference image, elements."""
+        path = f"screens.{sname}"
+        spec = self.validate(schema.DesktopScreenModel, snode, where, "screen key", path)
+        if not isinstance(snode, LocDict):
+            return None
+        elements_node = snode.get("elements")
+        elements: dict[str, Element] = {}
+        if isinstance(elements_node, LocDict):
+            for ename, enode in elements_node.items():
+                el = self.desktop_element(
+                    sname,
+                    ename,
+                    enode,
+                    elements_node.pos_of(ename),
+                    f"{path}.elements.{ename}",
+                    list(elements_node),
+                    folder,
+                )
+                if el is not None:
+                    elements[ename] = el
+        if spec is None:
+            return None
+        self.image_file(spec.reference, folder, snode.pos_of("reference"))
+        for other in spec.scaled.values():
+            self.image_file(other, folder, snode.pos_of("scaled"))
+        if spec.back is not None and spec.back not in elements:
+            self.problem(unknown("element", spec.back, elements), snode.pos_of("back"))
+        view = View(
+            spec.title,
+            folder / spec.reference,
+            spec.anchor,
+            tuple(spec.values),
+            spec.back,
+            tuple((int(pct) / 100, folder / name) for pct, name in sorted(spec.scaled.items())),
+        )
+        window = spec.title if spec.popup else None
+        return Screen(sname, None, None, elements, None, window, view)
+
+    def desktop(self, doc: LocDict, top: Any, screens: dict[str, Screen]) -> Desktop | None:
+        """The home screen and the pop-ups of a ``kind: desktop`` file, checked by name."""
+        if top is None:
+            return None
+        if top.home is None or top.confirm is None or top.alert is None:
+            for key in ("home", "confirm", "alert"):
+                if getattr(top, key) is None:
+                    self.problem(f"a desktop selector file needs '{key}'", doc.pos)
+            return None
+        if top.home not in screens:
+            self.problem(unknown("screen", top.home, screens), doc.pos_of("home"))
+        pops = []
+        for key in ("confirm", "alert"):
+            pop = getattr(top, key)
+            at = doc.pos_of(key)
+            names = [pop.screen, pop.message, pop.button]
+            if pop.screen not in screens:
+                self.problem(unknown("screen", pop.screen, screens), at)
+            else:
+                for element in names[1:]:
+                    if element not in screens[pop.screen].elements:
+                        self.problem(unknown("element", element, screens[pop.screen].elements), at)
+            pops.append((names[0], names[1], names[2]))
+        return Desktop(top.home, pops[0], pops[1])
+
     def login(self, doc: LocDict) -> LoginSpec | None:
         """The log-in, checked against the screens and elements the file names."""
         if "login" not in doc or doc["login"] == NO_LOGIN:
@@ -323,8 +459,10 @@ def read_selectors(
     loader = _Loader()
     loader.problems += problems
     top = loader.validate(schema.SelectorFileModel, doc, doc.pos, "key", "")
-    screens = _screens(loader, doc)
+    kind = top.kind if top is not None else DEFAULT_KIND
+    screens = _screens(loader, doc, kind, path.parent)
     login = loader.login(doc)
+    desktop = loader.desktop(doc, top, screens) if kind == "desktop" else None
     busy = None
     if doc.get("busy") is not None:
         busy = loader.element("*", "busy", doc["busy"], doc.pos_of("busy"), "busy")
@@ -340,18 +478,23 @@ def read_selectors(
         tuple(interrupts),
         tuple(sorted({s.frame for s in screens.values() if s.frame})),
         bool(top.single_page) if top is not None else False,
-        top.kind if top is not None else DEFAULT_KIND,
+        kind,
+        desktop,
         broken=frozenset(_written(_mapping(doc.get("screens"))) - _loaded(screens)),
     )
     return selectors, sorted(loader.problems, key=_order)
 
 
-def _screens(loader: _Loader, doc: LocDict) -> dict[str, Screen]:
+def _screens(loader: _Loader, doc: LocDict, kind: str, folder: Path) -> dict[str, Screen]:
     screens: dict[str, Screen] = {}
     screens_node = doc.get("screens")
     if isinstance(screens_node, LocDict):
         for sname, snode in screens_node.items():
-            screen = loader.screen(sname, snode, screens_node.pos_of(sname))
+            where = screens_node.pos_of(sname)
+            if kind == "desktop":
+                screen = loader.desktop_screen(sname, snode, where, folder)
+            else:
+                screen = loader.screen(sname, snode, where)
             if screen is not None:
                 screens[sname] = screen
     return screens
@@ -392,7 +535,7 @@ def _read_extending(
             " (a procedure's screens are of its subsystem's kind)",
             doc.pos_of("kind"),
         )
-    own = _screens(loader, doc)
+    own = _screens(loader, doc, base.kind, path.parent)
     screens_node = _mapping(doc.get("screens"))
     for sname in own.keys() & base.screens.keys():
         loader.problem(
@@ -411,6 +554,7 @@ def _read_extending(
         tuple(sorted({s.frame for s in screens.values() if s.frame})),
         base.single_page,
         base.kind,
+        base.desktop,
         broken=base.broken | (frozenset(_written(screens_node)) - _loaded(own)),
         unreadable=base.unreadable,
     )

@@ -36,6 +36,13 @@ BUILTIN_NAMES = {"application_id", "atena_no", "procedure", "received_at"}
 #: What ``already_keyed:`` / ``receipt:`` say for a core system without an inquiry screen /
 #: without a 受付番号. Only this word: an empty key (``receipt:``) is an error, not "none".
 NONE = "none"
+#: What a recipe that ``extends`` another (the same procedure on another core-system
+#: client, e.g. its desktop version) gives itself: its screens and the steps on them. The
+#: procedure, title, receipt, application items and rules are the base recipe's; ``codes``
+#: and ``fields`` may add names of its own (never change the base's).
+EXTENDS_OWN = ("selectors", "already_keyed", "steps")
+EXTENDS_ADDS = ("codes", "fields")
+
 #: What each of the two keys takes, for the loader's message when it is missing or wrong.
 REQUIRED_HINTS = {
     "already_keyed": "steps ending in 'find_existing' that look the application up on the "

@@ -1,8 +1,9 @@
 """The desktop driver's primitives: seeing, finding and typing on pixels, with no DOM.
 
 Thick clients (a vendor's Windows application, a terminal emulator) offer only pixels and
-keys. These modules are the parts a desktop ``Driver`` is built from; none of them knows
-recipes, the engine or the contracts.
+keys. These modules are the parts a desktop ``Driver`` is built from; none of them but
+the driver and its host knows the contracts, and none knows recipes or the engine.
+docs/desktop.md is how IT adapts it to a vendor's client.
 
 ========================  ==============================================================
 :mod:`.geometry`          :class:`~.geometry.Region` — boxes in screen / reference pixels
@@ -17,6 +18,10 @@ recipes, the engine or the contracts.
 :mod:`.ocr`               reading codes and Japanese text by Tesseract, with confidence
 :mod:`.evidence`          screenshots with sensitive boxes black before they are written
 :mod:`.errors`            what goes wrong, as kinds of :mod:`bots.errors` errors
+:mod:`.windows`           the client's windows by title: which screen and pop-up show
+:mod:`.eyes`              a selector file's elements found, placed and read on screen
+:mod:`.driver`            :class:`~.driver.DesktopDriver`, the ``Driver`` of ``kind: desktop``
+:mod:`.host`              :class:`~.host.DesktopHost`: the display, and the client if started
 ========================  ==============================================================
 
 Everything is measured in the tests (``tests/test_desktop_vision.py``,

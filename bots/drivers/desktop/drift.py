@@ -45,7 +45,7 @@ from PIL import Image
 
 from bots.drivers.desktop.errors import LayoutDrift
 from bots.drivers.desktop.geometry import Region, merge_near
-from bots.drivers.desktop.matching import Finder, Template, to_gray
+from bots.drivers.desktop.matching import Finder, Match, Template, to_gray
 from bots.drivers.desktop.screen import Capture
 
 #: Tile size (reference pixels) of the comparison, and how far (±) each tile may shift.
@@ -125,10 +125,15 @@ def compare(
     *,
     within: Region | None = None,
     key: str | None = None,
+    anchor_at: Match | None = None,
 ) -> DriftReport:
-    """Align ``reference`` on ``shot`` and list where they differ (see the module doc)."""
+    """Align ``reference`` on ``shot`` and list where they differ (see the module doc).
+
+    ``anchor_at`` is where the anchor is when the caller knows it better than matching can
+    (a window whose top-left and size give the scale exactly: the desktop driver).
+    """
     started = time.perf_counter()
-    anchor = finder.find(
+    anchor = anchor_at or finder.find(
         shot, reference.anchor_template(), screen=reference.screen, within=within, key=key
     )
     a, s0 = reference.anchor, anchor.scale
@@ -179,9 +184,10 @@ def check_layout(
     *,
     within: Region | None = None,
     key: str | None = None,
+    anchor_at: Match | None = None,
 ) -> DriftReport:
     """:func:`compare`, raising :class:`LayoutDrift` when any region differs."""
-    report = compare(reference, shot, finder, within=within, key=key)
+    report = compare(reference, shot, finder, within=within, key=key, anchor_at=anchor_at)
     if report.drifted:
         raise LayoutDrift(reference.screen, report.regions, report.scale)
     return report

@@ -128,14 +128,18 @@ class Hands:
                 self._wait_shown(inner, allowance, name)
         logger.debug("desktop.type {} ({} characters, via {})", name, len(value), via)
 
-    def read_by_copy(self, field: Region, *, name: str, timeout: float = 1.0) -> str | None:
+    def read_by_copy(
+        self, field: Region, *, name: str, timeout: float = 1.0, always: bool = False
+    ) -> str | None:
         """What ``field`` holds, copied out of it; None when the client gives nothing.
 
         A blank field is ``""`` without copying (copying an empty selection changes
-        nothing, which would look like a client that refuses to copy).
+        nothing, which would look like a client that refuses to copy). ``always`` copies
+        anyway: one narrow digit (「8」 in a right-aligned year field) has no more ink than
+        a cursor, and a read-back must not take it for blank.
         """
         inner = inside(field)
-        if self._ink(inner) <= 3 * inner.h:
+        if not always and self._ink(inner) <= 3 * inner.h:
             return ""
         self.click(field)
         self.press(*self.keys.select_all)

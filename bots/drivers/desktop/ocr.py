@@ -60,14 +60,16 @@ def prepare(image: Image.Image | np.ndarray, *, binarise: bool = False) -> np.nd
     big = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
     if binarise:
         _, big = cv2.threshold(big, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    if np.median(big) < 128:  # light text on a dark field: make the text dark
-        big = 255 - big
+    background = float(np.median(big))
+    ink = big[np.abs(big.astype(np.int16) - background) > 40]
+    if ink.size and float(ink.mean()) > background:  # light text (on a highlight, a
+        big = 255 - big  # dark field): make the text dark, as Tesseract reads it
     return cv2.copyMakeBorder(big, MARGIN, MARGIN, MARGIN, MARGIN, cv2.BORDER_CONSTANT, value=255)
 
 
 #: Letters and digits Tesseract confuses in IPAGothic (``O``/``0`` above all), by what the
 #: position must be: a digit position reads ``O`` as ``0``, a letter position ``0`` as ``O``.
-_AS_DIGIT = str.maketrans("ODQIL|ZSBG", "0001112586")
+_AS_DIGIT = str.maketrans("ODQIL|ZSBGA", "00011125864")
 _AS_LETTER = str.maketrans("0125863", "OIZSBGE")
 
 
@@ -90,11 +92,24 @@ def read_code(
     config = f"--psm 7 -c tessedit_char_whitelist={characters}"
     read = _read(prepare(image), "eng", config)
     text = "".join(read.text.split())
+    if shape is not None and not _fits(text, shape):
+        # light text on a highlight (a focused drop-down list: white on blue-grey) is
+        # low in contrast once inverted; binarised it reads (measured: 「5」 '' → 5)
+        read = _read(prepare(image, binarise=True), "eng", config)
+        text = "".join(read.text.split())
     if shape is not None and len(text) == len(shape):
         text = "".join(_as_shape(c, want) for c, want in zip(text, shape, strict=True))
     result = OcrResult(text, read.confidence)
     _log(name, result, sensitive)
     return result
+
+
+def _fits(text: str, shape: str) -> bool:
+    """Whether ``text`` has the code's form once look-alikes are put right."""
+    if len(text) != len(shape):
+        return False
+    fixed = [_as_shape(c, want) for c, want in zip(text, shape, strict=True)]
+    return all(c.isdigit() if want == "9" else True for c, want in zip(fixed, shape, strict=True))
 
 
 def _as_shape(char: str, want: str) -> str:
@@ -129,3 +144,22 @@ def _read(prepared: np.ndarray, lang: str, config: str) -> OcrResult:
 def _log(name: str, result: OcrResult, sensitive: bool) -> None:
     shown = f"<{len(result.text)} 文字>" if sensitive else scrub_text(result.text)
     logger.debug("desktop.ocr {}: {} (confidence {:.1f})", name, shown, result.confidence)
+
+
+def read_text(image: Image.Image | np.ndarray, *, name: str, sensitive: bool = False) -> OcrResult:
+    """One line of ASCII text (``eng``, no whitelist), words kept apart by one space."""
+    result = _read(prepare(image), "eng", "--psm 7")
+    _log(name, result, sensitive)
+    return result
+
+
+def read_lines(image: Image.Image | np.ndarray, *, name: str) -> list[str]:
+    """The lines of a Japanese message (an error pop-up), spaces between characters
+    dropped: ``--psm 6`` (a block of text) instead of one line."""
+    text = pytesseract.image_to_string(
+        Image.fromarray(prepare(image)), lang="jpn", config="--psm 6"
+    )
+    lines = ["".join(line.split()) for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    logger.debug("desktop.ocr {}: {} line(s)", name, len(lines))
+    return lines

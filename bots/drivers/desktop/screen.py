@@ -73,43 +73,14 @@ def window_region(title: str, display: str | None = None) -> Region:
     """Where the mapped top-level window titled exactly ``title`` is, in screen pixels.
 
     Looks at the root's children and, under a window manager that reparents, their
-    children (the client's own window inside the frame). Raises :class:`WindowNotFound`
-    when no visible window has that title; the first one found wins when several have
-    (a client shows one main window per title).
+    children (the client's own window inside the frame), as
+    :func:`~bots.drivers.desktop.windows.windows` lists them. Raises
+    :class:`WindowNotFound` when no visible window has that title; the first one found
+    wins when several have (a client shows one main window per title).
     """
-    from Xlib import X
-    from Xlib.display import Display
+    from bots.drivers.desktop.windows import windows  # windows.py builds on this module
 
-    conn = Display(display_name(display))
-    try:
-        root = conn.screen().root
-        frontier = list(root.query_tree().children)
-        for _depth in range(2):
-            below = []
-            for window in frontier:
-                attributes = window.get_attributes()
-                if attributes.map_state != X.IsViewable:
-                    continue
-                name = window.get_wm_name()
-                if isinstance(name, bytes):
-                    name = name.decode("utf-8", "replace")
-                if name == title or _net_name(conn, window) == title:
-                    geometry = window.get_geometry()
-                    origin = root.translate_coords(window, 0, 0)
-                    return Region(int(origin.x), int(origin.y), geometry.width, geometry.height)
-                below.extend(window.query_tree().children)
-            frontier = below
-    finally:
-        conn.close()
+    for window in windows(display):
+        if window.title == title:
+            return window.region
     raise WindowNotFound(title)
-
-
-def _net_name(conn: object, window: object) -> str | None:
-    """The window's ``_NET_WM_NAME`` (UTF-8; how Tk and most toolkits set a Japanese title)."""
-    atom = conn.intern_atom("_NET_WM_NAME")  # type: ignore[attr-defined]
-    utf8 = conn.intern_atom("UTF8_STRING")  # type: ignore[attr-defined]
-    prop = window.get_full_property(atom, utf8)  # type: ignore[attr-defined]
-    if prop is None:
-        return None
-    value = prop.value
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
