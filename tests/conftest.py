@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from e2e_helpers import installation_settings
+from xdisplay import NoDisplay, xvfb
 
 from bots.config import Settings
 from bots.demo.mockserver import mock_core
@@ -50,6 +51,30 @@ def _installation_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def x_display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One Xvfb for every desktop module of this process (of this xdist worker).
+
+    pyautogui opens its X connection once, when it is imported, to the ``DISPLAY`` of that
+    moment. An X server per module would leave it talking to a server that is gone (Xvfb
+    reuses display numbers, so the name does not tell), and python-xlib then waits for a
+    reply for ever. One server for the session keeps that connection good; each module
+    closes its own windows.
+    """
+    try:
+        screen = xvfb(tmp_path_factory.mktemp("x"))
+        name = screen.__enter__()
+    except NoDisplay as exc:
+        pytest.fail(str(exc))
+    import pyautogui
+
+    pyautogui.PAUSE, pyautogui.FAILSAFE = 0.01, False
+    try:
+        yield name
+    finally:
+        screen.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="session")

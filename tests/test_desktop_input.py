@@ -23,7 +23,6 @@ from test_desktop_vision import (
     reference_of,
     target_of,
 )
-from xdisplay import xvfb
 
 from bots.drivers.desktop import clipboard
 from bots.drivers.desktop.drift import check_layout
@@ -64,9 +63,9 @@ CLERKS_CLIPBOARD = "窓口メモ: 午後に折り返し電話"
 
 
 @pytest.fixture(scope="module")
-def forms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Forms]:
+def forms(tmp_path_factory: pytest.TempPathFactory, x_display: str) -> Iterator[Forms]:
     workdir = tmp_path_factory.mktemp("input")
-    with xvfb(workdir), Forms.running(workdir / "forms", WINDOWS) as running:
+    with Forms.running(workdir / "forms", WINDOWS) as running:
         yield running
 
 

@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from xdisplay import xvfb
 
 from bots.drivers.desktop.drift import Reference, check_layout
 from bots.drivers.desktop.errors import (
@@ -170,10 +169,10 @@ WINDOWS = [
 
 
 @pytest.fixture(scope="module")
-def forms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Forms]:
+def forms(tmp_path_factory: pytest.TempPathFactory, x_display: str) -> Iterator[Forms]:
     """One X display and one form process (every window) for the whole module."""
     workdir = tmp_path_factory.mktemp("vision")
-    with xvfb(workdir), Forms.running(workdir / "forms", WINDOWS) as running:
+    with Forms.running(workdir / "forms", WINDOWS) as running:
         yield running
 
 

@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from desktop_client import MockClient, poll
 from e2e_helpers import installation_settings, rows, set_data
-from xdisplay import NoDisplay, xvfb
 
 from bots.demo import applications
 from bots.queue.db import Database
@@ -32,26 +31,17 @@ DESKTOP_RECIPES = ROOT / "recipes" / "desktop"
 
 
 @pytest.fixture(scope="module")
-def display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    workdir = tmp_path_factory.mktemp("xdesktop")
-    try:
-        screen = xvfb(workdir)
-        name = screen.__enter__()
-    except NoDisplay as exc:
-        pytest.skip(str(exc))
-    import pyautogui
-
-    pyautogui.PAUSE, pyautogui.FAILSAFE = 0.01, False
+def display(x_display: str) -> Iterator[str]:
+    """The session's X display, with the desktop recipes as this installation's recipes."""
     before = os.environ.get("RENKEI_RECIPES")
     os.environ["RENKEI_RECIPES"] = str(DESKTOP_RECIPES)
     try:
-        yield name
+        yield x_display
     finally:
         if before is None:
             os.environ.pop("RENKEI_RECIPES", None)
         else:
             os.environ["RENKEI_RECIPES"] = before
-        screen.__exit__(None, None, None)
 
 
 class Installation:

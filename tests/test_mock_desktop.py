@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from xdisplay import NoDisplay, xvfb
 
 from mock_core_ui.desktop.store import registrations
 
@@ -214,29 +213,12 @@ class Clients:
 
 
 @pytest.fixture(scope="module")
-def clients(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clients]:
-    workdir = tmp_path_factory.mktemp("desktop")
-    try:
-        display = xvfb(workdir)
-        name = display.__enter__()
-    except NoDisplay as exc:
-        pytest.skip(str(exc))
-    import pyautogui
-
-    # pyautogui opens its X connection once, at import, to the DISPLAY of that moment: a
-    # module that ran before may have left it on an Xvfb that is gone (and Xvfb reuses
-    # display numbers, so the name alone does not tell). Connect it to this one.
-    from Xlib.display import Display
-
-    sys.modules["pyautogui._pyautogui_x11"]._display = Display(name)  # type: ignore[attr-defined]
-    pyautogui.PAUSE = 0.01
-    pyautogui.FAILSAFE = False
-    made = Clients(workdir, name)
+def clients(tmp_path_factory: pytest.TempPathFactory, x_display: str) -> Iterator[Clients]:
+    made = Clients(tmp_path_factory.mktemp("desktop"), x_display)
     try:
         yield made
     finally:
         made.stop()
-        display.__exit__(None, None, None)
 
 
 @functools.cache
