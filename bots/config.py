@@ -139,6 +139,15 @@ class Settings:
         default_factory=lambda: int_setting("RENKEI_RETENTION_MIN_DAYS", 365, 0)
     )
 
+    # Days after 連携済 / 対象外 an application's form data is kept, then purged (the row,
+    # its status and the masked audit record stay): bots/queue/purge.py. 0 purges at once.
+    purge_after_days: int = field(
+        default_factory=lambda: int_setting("RENKEI_PURGE_AFTER_DAYS", 90, 0)
+    )
+    # The installation's sources of applications and write-back (issue 16): a YAML file;
+    # empty: the default sources.yaml beside recipes/ when it exists, else none.
+    sources_file: Path = field(default_factory=lambda: Path(_env("RENKEI_SOURCES", "")))
+
     def __post_init__(self) -> None:
         if self.verify not in ("when-needed", "always"):
             raise ValueError(f"RENKEI_VERIFY は when-needed か always です（{self.verify!r}）")
@@ -150,6 +159,8 @@ class Settings:
             self.out_root = self.root / "var" / "runs"
         if not str(self.audit_dir) or str(self.audit_dir) == ".":
             self.audit_dir = self.root / "var" / "audit"  # staff actions (review)
+        if not str(self.sources_file) or str(self.sources_file) == ".":
+            self.sources_file = self.root / "sources.yaml"
 
     @property
     def recipes_dir(self) -> Path:

@@ -70,6 +70,12 @@ class ApplicationRow(Base):
     acquired_until: Mapped[datetime | None] = mapped_column(DateTime)
     needs_verification: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # where it came from (a source of sources.yaml; None: ``renkei import``, the demo) and the
+    # source row's version (its version or updated-at column) when it was taken
+    source: Mapped[str | None] = mapped_column(String(64), index=True)
+    source_version: Mapped[str | None] = mapped_column(String(64))
+    # when its form data was purged (days after 連携済 / 対象外); the row and the audit stay
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (Index("ix_applications_queue", "status", "procedure", "received_at"),)
 
@@ -85,6 +91,47 @@ class AttemptRow(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
     outcome: Mapped[str | None] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxRow(Base):
+    """An outcome to write back to the application's source (the transactional outbox).
+
+    Written in the same transaction as the status change, so an outcome is never lost;
+    delivered (an UPDATE through the source's mapping, or a row of an outcome file) and
+    then marked ``delivered_at``. Writing the same outcome twice changes nothing at the
+    source, so a delivery cut off before it was marked is simply done again.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    receipt_no: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)  # masked, as every reason
+    outcome_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    batch: Mapped[str | None] = mapped_column(String(64), index=True)  # an outcome file's run
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+
+
+class SourceFileRow(Base):
+    """A file a drop-folder source took: by content, so the same export dropped twice is
+    taken once, whatever its name."""
+
+    __tablename__ = "source_files"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    taken_at: Mapped[datetime] = mapped_column(DateTime)
+    moved_to: Mapped[str] = mapped_column(Text)  # done/… or rejected/…
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class RunRow(Base):
