@@ -165,3 +165,29 @@ def console_page(chromium: Any) -> Iterator[Any]:
     page = context.new_page()
     yield page
     context.close()
+
+
+#: Modules whose shared set-up or tests take a minute or more (measured with --durations):
+#: run first, longest first. The suite runs on two workers, each module on one (xdist
+#: --dist loadscope hands modules out in collection order), so a long module collected
+#: last leaves one worker alone with it while the other idles; longest-first keeps both
+#: busy to the end.
+LONG_MODULES = (
+    "test_fault_matrix.py",
+    "test_proofs.py",
+    "test_e2e_desktop.py",
+    "test_scheduler_service.py",
+    "test_e2e_procedures.py",
+    "test_masking_scan.py",
+    "test_queue_limits.py",
+    "test_e2e_slice.py",
+    "test_schema_corpus.py",
+    "test_review.py",
+    "test_bench.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long modules first (see :data:`LONG_MODULES`); the rest keep their order."""
+    rank = {name: i for i, name in enumerate(LONG_MODULES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
