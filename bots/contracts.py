@@ -239,7 +239,9 @@ class Driver(ABC):
 
     @abstractmethod
     def goto(self, screen: Screen) -> None:
-        """Open a screen by its URL and check its marker."""
+        """Open a screen directly (the web: by its URL) and check it. A core system that
+        has no such way (a desktop client: only its home screen, by going back) raises
+        RecipeError for any other screen: its recipes click their way there."""
 
     @abstractmethod
     def expect_screen(self, screen: Screen) -> None:
@@ -261,7 +263,9 @@ class Driver(ABC):
     @abstractmethod
     def select(self, element: Element, option: str, *, by_value: bool = False) -> None:
         """Choose the option whose visible label is ``option`` (or, ``by_value``, whose
-        value is). An option that is not there is a ScreenChanged naming it."""
+        value is). An option that is not there is a ScreenChanged naming it. A driver that
+        cannot tell its options by label (a desktop code list, chosen by its code's key)
+        refuses a label with a RecipeError naming the element: its recipes choose by value."""
 
     @abstractmethod
     def check(self, element: Element) -> None: ...

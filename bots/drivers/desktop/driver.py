@@ -27,7 +27,7 @@ from __future__ import annotations
 import time
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +52,7 @@ from bots.drivers.desktop.matching import Finder, Match
 from bots.drivers.desktop.screen import Capture, capture
 from bots.drivers.desktop.waiting import poll, wait_for_screen
 from bots.drivers.desktop.windows import titled, windows
-from bots.errors import LoginFailed, RecipeError, ScreenChanged
+from bots.errors import LoginFailed, RecipeError, ScreenChanged, SelectorNotFound
 from bots.screens import Desktop, Element, Look, Screen, SelectorSet
 
 _NOT_SHOWN = "入力した値が画面に反映されません"
@@ -105,6 +105,7 @@ class DesktopDriver(Driver):
         self.drift: list[tuple[Element, int]] = []
         self.interruptions: list[str] = []
         self._alerts: list[str] = []
+        self.closed = False  # close() was called: its host no longer counts it alive
         self._checked: str | None = None  # the screen whose layout passed, until it changes
         # screens whose layout passed the drift check in this session: the client's layout
         # changes with a vendor update, which restarts the client (and with it the driver)
@@ -246,6 +247,11 @@ class DesktopDriver(Driver):
             raise RecipeError(f"画面『{screen.name}』はデスクトップの画面ではありません")
         region = poll(lambda: titled(view.title), self.timeout)
         if region is None:
+            main, _ = self._shown()
+            if not screen.window and main is not None and main.name != screen.name:
+                # the client answers, with another of its screens: not slowness (retry)
+                # but a flow that differs from the recipe's (stop), as on the web
+                raise ScreenChanged(screen.name, "title", f"画面『{main.name}』が表示されています")
             raise ScreenNotShown(screen.name, view.title, self.timeout, 0.0)
         if screen.window:
             return  # a pop-up: its text is read, its layout is not the vendor's form
@@ -367,7 +373,9 @@ class DesktopDriver(Driver):
         """Let the client answer the click; an error pop-up is read, closed and kept."""
         main, popup = self._shown()
         if main is not None:
-            self._settled(self.eyes.window_of(main))
+            # the window may close between the two looks (the click opened another)
+            with suppress(WindowNotFound):
+                self._settled(self.eyes.window_of(main))
             main, popup = self._shown()
         if popup is not None and popup.name == self._desk.alert[0]:
             self._take_popup(popup)
@@ -412,6 +420,9 @@ class DesktopDriver(Driver):
         self.hands.press("home")
         self.hands.press("tab")
         self._settled(seen.region)
+        # a code the list does not have highlights nothing: Enter keeps the old choice
+        if not _same_text(self.read_text(element), option):
+            raise ScreenChanged(element.screen, element.name, f"値「{option}」の選択肢がありません")
 
     def _wait_pixels(self, region: Region, base: np.ndarray, *, changed: bool, name: str) -> None:
         def done() -> bool | None:
@@ -451,7 +462,7 @@ class DesktopDriver(Driver):
             self.eyes.find(element, wait=False)
         except TemplateAmbiguous as exc:
             return len(exc.matches)
-        except (TemplateNotFound, WindowNotFound):
+        except (SelectorNotFound, WindowNotFound):
             return 0
         return 1
 
@@ -583,4 +594,6 @@ class DesktopDriver(Driver):
         return masked_screenshot(path, window, boxes)
 
     def close(self) -> None:
-        """Nothing of the session to close: the client is the host's (or the clerk's)."""
+        """Nothing of the client to close (it is the host's, or the clerk's); the driver is
+        done: its host no longer counts it alive, so a run never goes on with it."""
+        self.closed = True

@@ -32,7 +32,13 @@ class TemplateNotFound(SelectorNotFound):
     """
 
     def __init__(
-        self, screen: str, template: str, threshold: float, best: Match | None, within: Region
+        self,
+        screen: str,
+        template: str,
+        threshold: float,
+        best: Match | None,
+        within: Region,
+        element: str | None = None,
     ) -> None:
         self.template = template
         self.threshold = threshold
@@ -47,7 +53,13 @@ class TemplateNotFound(SelectorNotFound):
                 f"画像『{template}』: 最高一致度 {best.score:.3f} がしきい値 {threshold:.2f} "
                 f"未満（倍率 {best.scale:.2f}、位置 {best.region}、探索範囲 {within}）"
             )
-        super().__init__(screen, template, [tried])
+        super().__init__(screen, element or template, [tried])
+
+    def of(self, element: str) -> TemplateNotFound:
+        """The same miss naming the logical element (the finder knows only its image)."""
+        return TemplateNotFound(
+            self.screen, self.template, self.threshold, self.best, self.within, element
+        )
 
 
 class TemplateAmbiguous(ScreenChanged):

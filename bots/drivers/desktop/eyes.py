@@ -24,8 +24,8 @@ from bots.drivers.desktop.hands import ink, inside
 from bots.drivers.desktop.matching import Finder, Match, Template
 from bots.drivers.desktop.screen import Capture, capture
 from bots.drivers.desktop.waiting import poll
-from bots.drivers.desktop.windows import titled
-from bots.errors import RecipeError
+from bots.drivers.desktop.windows import titled, windows
+from bots.errors import RecipeError, SelectorNotFound
 from bots.screens import Element, Look, Screen, SelectorSet
 
 #: A row of a list is taken as filled when this many pixels of it are ink.
@@ -130,8 +130,13 @@ class Eyes:
         seen = poll(look, self.timeout if wait else 0.0)
         if seen is None:
             if last:
-                raise last[0]
-            raise WindowNotFound(screen.view.title if screen.view else element.screen)
+                raise last[0].of(element.name)
+            title = screen.view.title if screen.view else element.screen
+            if any(w.title.startswith(self.selectors.title) for w in windows()):
+                # the client is up and shows another screen: the element is not there
+                tried = f"画像『{template.name}』: 画面のウィンドウ『{title}』が開いていません"
+                raise SelectorNotFound(element.screen, element.name, [tried])
+            raise WindowNotFound(title)
         logger.debug(
             "desktop.element {} score {:.3f} scale {:.2f} at {}",
             element.qualified,

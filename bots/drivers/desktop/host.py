@@ -83,7 +83,7 @@ class DesktopHost(DriverHost):
 
     def alive(self, driver: Driver) -> bool:
         """Whether the driver's client still shows a window (a crashed client does not)."""
-        if not isinstance(driver, DesktopDriver):
+        if not isinstance(driver, DesktopDriver) or driver.closed:
             return False
         if self.process is not None and self.process.poll() is not None:
             return False
