@@ -385,6 +385,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = datetime.now().astimezone()
     stamp = started.strftime("%Y%m%d-%H%M%S")
     work = args.work or Path(tempfile.mkdtemp(prefix="renkei-bench-"))  # screenshots, DBs
+    # one key folder for the seeding done here and the runs started from here: the form
+    # data is sealed with the folder's data key, and the checkout's var/ stays untouched
+    os.environ["RENKEI_KEY_DIR"] = str(work / "keys")
     work.mkdir(parents=True, exist_ok=True)
     sessions = [int(k) for k in args.sessions.split(",")]
     result: dict[str, Any] = {

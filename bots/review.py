@@ -95,6 +95,7 @@ class ReviewItem:
     attempts: int
     receipt_no: str | None = None
     keyed_by: str | None = None  # set when a person marked it 連携済 (``done``): undoable
+    purged_at: datetime | None = None  # its form data purged (bots.queue.purge): none shown
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ def _item(row: ApplicationRow) -> ReviewItem:
         row.attempts,
         row.receipt_no,
         row.keyed_by,
+        row.purged_at,
     )
 
 
@@ -529,6 +531,11 @@ class ReviewQueue:
         """
 
         def plan(row: ApplicationRow) -> Plan:
+            if row.purged_at is not None:
+                raise ReviewError(
+                    f"申請 {app_id} の申請データは保存期間の経過後に消去済みのため取り消せません"
+                    "（訂正は基幹システムで行ってください）"
+                )
             if row.keyed_by is None:
                 raise ReviewError(
                     f"申請 {app_id} はボットが基幹システムに登録したため取り消せません"

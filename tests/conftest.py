@@ -21,6 +21,7 @@ from xdisplay import NoDisplay, xvfb
 from bots.config import Settings
 from bots.demo.mockserver import mock_core
 from bots.queue.db import Database
+from bots.queue.sealing import create_key_file, key_path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +40,9 @@ def _installation_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
     names = ("RENKEI_KEY_DIR", "RENKEI_AUDIT_DIR", "RENKEI_DB")
     before = {name: os.environ.get(name) for name in names}
     os.environ["RENKEI_KEY_DIR"] = str(tmp_path_factory.mktemp("keys"))
+    # the form data's key, made now: a command that would make it first says so (a warning
+    # to back it up), which is not what a test of that command looks at
+    create_key_file(key_path(Path(os.environ["RENKEI_KEY_DIR"])))
     # a test that names no database must not create the checkout's var/renkei.db either
     default_db = tmp_path_factory.mktemp("db") / "renkei.db"
     os.environ.setdefault("RENKEI_DB", f"sqlite:///{default_db}")

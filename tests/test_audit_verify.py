@@ -463,10 +463,10 @@ def wait_for(what: str, check: Callable[[], T | None], timeout: float = 60.0) ->
         time.sleep(0.05)
 
 
-def test_a_killed_run_is_anchored_and_verifiable(
-    settings: Settings, db: Database, core, tmp_path: Path
-) -> None:
+def test_a_killed_run_is_anchored_and_verifiable(settings: Settings, core, tmp_path: Path) -> None:
+    db = Database(settings.db_url, key_dir=tmp_path / "keys")  # the run's own key folder
     seed(db, 6, core.url, problems=False)
+    db.dispose()
     env = os.environ | {
         "RENKEI_DB": settings.db_url,
         "RENKEI_CORE_URL": settings.core_url,

@@ -137,7 +137,7 @@ def test_the_auditor_finds_the_application_by_atena_and_by_id(
 
 def test_the_search_by_received_day_and_a_bad_date(inst: Installation, auditor: Any) -> None:
     page = auditor
-    db = Database(inst.settings.db_url)
+    db = Database(inst.settings.db_url, key_dir=Path(inst.key_dir))  # its data key
     received = rows(db)[BAD].received_at.date()  # stored in Japan time
     db.dispose()
     page.goto(f"{inst.url}/audit/?from={received}&to={received}&p=jidou_teate_nintei")

@@ -251,7 +251,7 @@ def _outputs(inst: Installation) -> Iterator[tuple[str, str]]:
 
 def test_the_installation_did_what_staff_did(inst: Installation) -> None:
     """The scan means something only if every path ran: keyed, 要確認, refused, corrected."""
-    db = Database(inst.env["RENKEI_DB"])
+    db = Database(inst.env["RENKEI_DB"], key_dir=Path(inst.env["RENKEI_KEY_DIR"]))
     try:
         with db.session() as s:
             status = {r.id: r.status for r in s.execute(select(ApplicationRow)).scalars()}

@@ -6,13 +6,19 @@
   (and ``postgres://``) is rewritten to ``postgresql+psycopg://``: renkei ships the
   psycopg 3 driver, not psycopg2, which SQLAlchemy would otherwise pick. An explicit
   ``postgresql+<driver>://`` is left alone.
+
+The applications' form data is sealed at rest (:mod:`bots.queue.sealing`): each Database
+attaches the sealer of its key folder to its engine. A SQLite file is its service
+account's only: created 0600 (its -wal and -shm take the file's mode), an existing wider
+one tightened (logged), and ``secure_delete`` on, so a value overwritten or purged does
+not stay readable in the file's free pages.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bots.config import default_data_dir
 from bots.errors import RenkeiError
 from bots.queue.schema import Base
+from bots.queue.sealing import Sealer, attach, has_sealed_rows, key_path, tighten
 
 #: How staff name the setting in messages (the environment variable, or the option).
 SETTING = "RENKEI_DB または --db"
@@ -64,11 +71,13 @@ def engine_url(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL lets readers work while one runner writes; busy_timeout makes writers queue."""
+    """WAL lets readers work while one runner writes; busy_timeout makes writers queue;
+    secure_delete zeroes what a write or a delete frees (a purged value must not stay)."""
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
 
 
@@ -121,6 +130,24 @@ def _check_sqlite_path(path: Path, shown: str) -> None:
         raise DatabaseUnusable(shown, READ_ONLY)
     if not path.exists() and not os.access(folder, os.W_OK):
         raise DatabaseUnusable(shown, f"フォルダ {folder} にファイルを作成できません")
+    _private_file(path)
+
+
+def _private_file(path: Path) -> None:
+    """The database file created empty with mode 0600 (SQLite takes an empty file as a new
+    database, and gives its -wal and -shm the file's mode); an existing file, -wal or -shm
+    that others may read is tightened. Only a new name is opened (O_EXCL): no descriptor
+    of a file SQLite may already hold is ever closed here (see :func:`_probe_sqlite_write`).
+    """
+    if path.name in ("", ":memory:"):
+        return
+    # exists already, or cannot be made here (/proc…): SQLite's own error names it
+    with suppress(OSError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        # another account's file, a read-only mount: SQLite's own error says more
+        with suppress(OSError):
+            tighten(file, 0o600)
 
 
 def _probe_sqlite_write(conn: Connection) -> None:
@@ -151,11 +178,14 @@ class Database:
     """The management database: an engine, a session factory, the tables created once.
 
     :attr:`url` is the SQLAlchemy URL actually used (see :func:`engine_url`); another
-    process can open the same database with it.
+    process can open the same database with it. :attr:`sealer` seals and opens the
+    applications' form data with the key file of ``key_dir`` (default: the installation's
+    key folder, ``RENKEI_KEY_DIR``), read when first needed.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, key_dir: Path | None = None) -> None:
         self.url = engine_url(url)
+        self.sealer = Sealer(key_path(key_dir))
         shown = _shown(self.url)
         try:
             if self.url.startswith("sqlite:///"):
@@ -166,8 +196,12 @@ class Database:
                 self.engine = create_engine(self.url, pool_pre_ping=True)
         except (ArgumentError, NoSuchModuleError, ValueError) as exc:
             raise DatabaseUnusable(shown, f"URL として読めません: {exc}") from None
+        attach(self.engine, self.sealer)
         try:
             self._create_tables()
+            if not self.sealer.path.exists():
+                with self.engine.connect() as conn:  # a lost key must not be replaced
+                    self.sealer.may_create = not has_sealed_rows(conn)
             if self.dialect == "sqlite":
                 with self.engine.connect() as conn:
                     _probe_sqlite_write(conn)
@@ -216,6 +250,20 @@ class Database:
         """A transaction on a plain connection (no ORM unit of work): the queue's hot path."""
         with self.engine.begin() as conn:
             yield conn
+
+    def compact(self, *, vacuum: bool) -> bool:
+        """SQLite: empty the -wal into the file (and with ``vacuum`` rewrite the file without
+        its free pages first), so the values a seal or a purge replaced leave the disk files
+        too. Whether it ran: PostgreSQL keeps old row versions until its own VACUUM (see
+        docs/data-at-rest.md). Best effort on the checkpoint: a reader still open keeps
+        the frames it reads, and the next checkpoint takes them."""
+        if self.dialect != "sqlite":
+            return False
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if vacuum:
+                conn.exec_driver_sql("VACUUM")
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return True
 
     def dispose(self) -> None:
         self.engine.dispose()

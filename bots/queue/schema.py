@@ -38,6 +38,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bots.queue.sealing import SealedDocument
+
 #: JSON documents: JSONB on PostgreSQL (binary, indexable), JSON text elsewhere.
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
 
@@ -54,7 +56,7 @@ class ApplicationRow(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(20), index=True)
     atena_no: Mapped[str] = mapped_column(String(20))
-    data: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    data: Mapped[dict[str, Any]] = mapped_column(SealedDocument)  # sealed at rest: sealing.py
     # written back by the bot
     receipt_no: Mapped[str | None] = mapped_column(String(40))
     keyed_at: Mapped[datetime | None] = mapped_column(DateTime)
