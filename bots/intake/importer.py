@@ -16,59 +16,62 @@ Never for anything that is, or may be, in the core system.
 Columns: ``id``, ``procedure``, ``atena_no``, ``received_at`` and either one ``data``
 column holding the form as JSON, or flat columns with dotted names
 (``applicant.kana``, ``children.1.name`` — numbers are 1-based list positions).
+``received_at`` is Japan time as written; a time with an offset (``+00:00``) is converted
+to Japan time (the queue keeps the received time as the municipality reads it).
+
+The file is read by :mod:`bots.intake.reading` and its applications stored by
+:mod:`bots.intake.storing`, the two stages the sources of ``sources.yaml`` share; this
+module is what is ``renkei import``'s own: its columns and its rule for existing rows.
 """
 
 from __future__ import annotations
 
 import contextlib
 import getpass
-import io
 import json
 import math
-import re
-import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pandas as pd
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from bots.audit.anchors import session_anchor
-from bots.clock import utcnow
-from bots.contracts import AuditEvent, Status
+from bots.contracts import Status
 from bots.engine.evidence import is_plain_id, printable_id
-from bots.engine.values import DATA_PROBLEM, data_problems
-from bots.masking import protect_data, scrub_text
+from bots.intake.reading import ImportFileError, read_table
+from bots.intake.storing import (
+    REPLACEABLE,
+    ImportReport,
+    Policy,
+    Store,
+    Verdict,
+    not_replaceable,
+)
+from bots.masking import protect_data
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow, ImportRejectionRow
-from bots.queue.transitions import ForbiddenTransition, create, transition
 from bots.recipe.model import Recipe
-from bots.review import changed_items, record
+
+__all__ = [
+    "MAX_ITEMS",
+    "REPLACEABLE",
+    "ImportFileError",
+    "ImportReport",
+    "Rejection",
+    "count_rejections",
+    "import_file",
+    "is_blank",
+    "list_rejections",
+    "nest",
+    "parse_received",
+]
 
 REQUIRED = ("id", "procedure", "atena_no")
-#: Statuses an import may correct (with ``replace``): nothing was, or may have been, keyed.
-REPLACEABLE = (Status.NEEDS_REVIEW.value, Status.REJECTED.value)
 JST = ZoneInfo("Asia/Tokyo")
-
-
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read (empty, wrong encoding, unknown type)."""
-
-
-@dataclass
-class ImportReport:
-    """What became of each row: stored (``loaded``, some as 要確認) or refused."""
-
-    loaded: list[str] = field(default_factory=list)  # stored, replaced ones included
-    rejected: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason)
-    needs_review: list[tuple[int, str]] = field(default_factory=list)  # stored as 要確認
-    warnings: list[tuple[int, str]] = field(default_factory=list)  # stored, but look at it
-    replaced: list[str] = field(default_factory=list)  # corrections (``replace``)
+_not_replaceable = not_replaceable  # the name older code imports
 
 
 @dataclass(frozen=True)
@@ -88,98 +91,7 @@ class Rejection:
         return f"{self.imported_at.replace(tzinfo=UTC).astimezone(JST):%Y-%m-%d %H:%M}"
 
 
-def _read(path: Path) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    if not path.exists():
-        raise ImportFileError(f"{path}: ファイルがありません")
-    if path.stat().st_size == 0:
-        raise ImportFileError(f"{path}: ファイルが空です")
-    if suffix in (".xlsx", ".xlsm", ".xls"):
-        try:
-            return pd.read_excel(path, dtype=str)
-        except (ValueError, OSError, zipfile.BadZipFile) as exc:
-            raise ImportFileError(
-                f"{path}: Excel ファイルとして読めません（{type(exc).__name__}）"
-            ) from exc
-    if suffix == ".json":
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8-sig"))
-        except UnicodeDecodeError as exc:
-            raise ImportFileError(f"{path}: JSON は UTF-8 で保存してください") from exc
-        except json.JSONDecodeError as exc:
-            raise ImportFileError(f"{path}: JSON として読めません（{exc.lineno}行目）") from exc
-        if not isinstance(raw, list):
-            raise ImportFileError(f"{path}: JSON は申請の配列にしてください")
-        return pd.DataFrame({"__json__": raw})
-    if suffix in (".csv", ".txt"):
-        text = _decode_csv(path)
-        try:
-            return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-        except pd.errors.EmptyDataError as exc:
-            raise ImportFileError(f"{path}: データがありません") from exc
-        except pd.errors.ParserError as exc:
-            # pandas says "line N" (the file's line) or "row N" (0-based, header = row 0)
-            line = re.search(r"line (\d+)", str(exc))
-            row = re.search(r"row (\d+)", str(exc))
-            where = (
-                f"{line.group(1)}行目"
-                if line
-                else f"{int(row.group(1)) + 1}行目"
-                if row
-                else "途中"
-            )
-            raise ImportFileError(
-                f"{path}: CSV の{where}が読めません（列の数が合わないか、引用符が閉じていません）"
-            ) from exc
-    raise ImportFileError(f"{path}: 対応していない形式です（CSV・Excel・JSON）")
-
-
-_SAVE_AS = "（UTF-8 または Shift_JIS で保存してください）"
-
-
-def _japanese_share(text: str) -> float:
-    """How much of ``text`` is kanji, hiragana or full-width katakana (a decoding's sanity)."""
-    jp = sum(1 for ch in text if "\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff")
-    return jp / max(1, len(text))
-
-
-def _decode_csv(path: Path) -> str:
-    """UTF-8 (with or without BOM) or Shift_JIS (cp932), refusing anything else by name.
-
-    cp932 accepts many byte strings that are not cp932 text: UTF-16 and EUC-JP in
-    particular decode into plausible-looking garbage (山田 → ｻｳﾅﾄ), which must never become
-    a resident's name. So those are recognised first and refused with what to do.
-    """
-    raw = path.read_bytes()
-    head = raw[:4096]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportFileError(f"{path}: 文字コードが UTF-16 のため読めません{_SAVE_AS}")
-    if b"\x00" in head:
-        units = [head[i : i + 2] for i in range(0, len(head) - 1, 2)]
-        ascii_units = sum(
-            1 for u in units if (u[0] == 0 and 32 <= u[1] < 127) or (u[1] == 0 and 32 <= u[0] < 127)
-        )
-        if units and ascii_units / len(units) > 0.3:
-            raise ImportFileError(f"{path}: 文字コードが UTF-16 のため読めません{_SAVE_AS}")
-        raise ImportFileError(f"{path}: テキスト（CSV）ファイルではありません")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = raw.decode("cp932")
-    except UnicodeDecodeError:
-        raise ImportFileError(f"{path}: 文字コードを判別できません{_SAVE_AS}") from None
-    try:
-        euc = raw.decode("euc_jp")
-    except UnicodeDecodeError:
-        return text
-    if _japanese_share(euc) > _japanese_share(text):
-        raise ImportFileError(f"{path}: 文字コードが EUC-JP のようです{_SAVE_AS}")
-    return text
-
-
-def _blank(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
     return (
         value is None
         or (isinstance(value, float) and math.isnan(value))
@@ -196,7 +108,7 @@ def _index(key: str, part: str) -> int:
     return int(part) - 1
 
 
-def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+def nest(flat: dict[str, Any]) -> dict[str, Any]:
     """``{"children.1.name": "x"}`` → ``{"children": [{"name": "x"}]}``.
 
     Raises ValueError (a rejected row) for numbers outside 1–MAX_ITEMS and for columns that
@@ -204,7 +116,7 @@ def _nest(flat: dict[str, Any]) -> dict[str, Any]:
     """
     root: dict[str, Any] = {}
     for key, value in flat.items():
-        if _blank(value):
+        if is_blank(value):
             continue
         parts = key.split(".")
         node: Any = root
@@ -245,13 +157,13 @@ def _record(row: dict[str, Any]) -> dict[str, Any]:
         for k, v in row.items()
         if k in ("id", "procedure", "atena_no", "received_at", "status")
     }
-    if "data" in row and not _blank(row["data"]):
+    if "data" in row and not is_blank(row["data"]):
         try:
             fields["data"] = json.loads(str(row["data"]))
         except json.JSONDecodeError as exc:
             raise ValueError(f"data 列が JSON として読めません（{exc.msg}）") from exc
     else:
-        fields["data"] = _nest({k: v for k, v in row.items() if k not in fields})
+        fields["data"] = nest({k: v for k, v in row.items() if k not in fields})
     return fields
 
 
@@ -268,193 +180,33 @@ def _protect(raw: dict[str, Any]) -> None:
             protect_data(json.loads(raw["data"]))
 
 
-def _one_based(path: str) -> str:
-    """The schema's 0-based list positions as the import's columns name them (1-based)."""
-    return ".".join(str(int(p) + 1) if p.isdigit() else p for p in path.split("."))
+def import_policy(replace: bool) -> Policy:
+    """``renkei import``'s rule for a row of an application already stored: refused, or
+    (``replace``) taken as its correction when nothing was, or may have been, keyed."""
 
-
-def _not_replaceable(existing: ApplicationRow) -> str | None:
-    """Why an import must not overwrite ``existing`` (None: it may, as a correction)."""
-    app_id, status = existing.id, existing.status
-    if status == Status.KEYED.value:
-        return (
-            f"申請ID {app_id} は連携済のため取り込みでは訂正できません"
-            "（基幹システムに登録済みです。訂正は基幹システムで行ってください）"
-        )
-    if status in (Status.CLAIMED.value, Status.KEYING.value):
-        return f"申請ID {app_id} は連携中のため取り込みでは訂正できません"
-    if existing.needs_verification:
-        return (
-            f"申請ID {app_id} は基幹システムに登録された可能性があるため取り込みでは訂正できません"
-            f"（renkei review show {app_id} で確認してください）"
-        )
-    if status not in REPLACEABLE:
-        return (
-            f"申請ID {app_id} は{Status(status).label}です。"
-            "取り込みで訂正できるのは要確認・対象外の申請だけです"
-        )
-    return None
-
-
-class _Import:
-    """One file's import: each row stored, replaced or refused, and the report of it."""
-
-    def __init__(
-        self,
-        db: Database,
-        path: Path,
-        recipes: Mapping[str, Recipe],
-        *,
-        replace: bool,
-        by: str,
-        audit_dir: Path | None,
-    ) -> None:
-        self.db, self.path, self.recipes = db, path, recipes
-        self.replace, self.by, self.audit_dir = replace, by, audit_dir
-        self.report = ImportReport()
-        self.refused: list[tuple[int, str | None, str]] = []
-        self.seen: set[str] = set()
-
-    def refuse(self, number: int, app_id: str | None, reason: str) -> None:
-        reason = scrub_text(reason)
-        self.report.rejected.append((number, reason))
-        self.refused.append((number, app_id or None, reason))
-
-    def row(self, number: int, raw: dict[str, Any]) -> None:
-        app_id: str | None = None
-        _protect(raw)
-        try:
-            rec = _record(raw)
-            app_id = None if _blank(rec.get("id")) else printable_id(str(rec["id"]).strip())[:64]
-            app = _validate(rec, self.recipes)
-        except ValueError as exc:
-            self.refuse(number, app_id, str(exc))
-            return
-        if app.id in self.seen:
-            self.refuse(number, app.id, f"申請ID {app.id} がファイル内で重複しています")
-            return
-        self.seen.add(app.id)
-        problems, unknown = self.check(app)
-        with self.db.session() as s:
-            existing = s.get(ApplicationRow, app.id)
-            refusal = None if existing is None else self.correct(s, existing, app, number)
-            if refusal:
-                self.refuse(number, app.id, refusal)
-                return
-            if existing is None:
-                try:
-                    create(s, app)
-                except ForbiddenTransition as exc:
-                    self.refuse(number, app.id, str(exc))
-                    return
-        self.report.loaded.append(app.id)
-        if app.status == Status.NEEDS_REVIEW.value:
-            self.report.needs_review.append((number, app.reason or ""))
-        elif problems:
-            label = Status(app.status).label
-            self.report.warnings.append(
-                (number, f"申請データに不備（{label}のまま保存しました）: {'／'.join(problems)}")
-            )
-        for item in unknown:
-            self.report.warnings.append(
-                (number, f"定義にない項目 {item}（申請とともに保存しました）")
-            )
-
-    def check(self, app: ApplicationRow) -> tuple[list[str], list[str]]:
-        """The bot's checks now: a resolved row with problems is stored as 要確認 instead."""
-        recipe = self.recipes[app.procedure]
-        checked = recipe.schema.check(app.data)
-        problems = list(dict.fromkeys(data_problems(checked, app.atena_no)))
-        unknown = [_one_based(p) for p in checked.unknown]
-        if problems and app.status == Status.RESOLVED.value:
-            app.status = Status.NEEDS_REVIEW.value
-            app.reason = DATA_PROBLEM + "／".join(problems)
-        return problems, unknown
-
-    def correct(
-        self, s: Session, existing: ApplicationRow, app: ApplicationRow, number: int
-    ) -> str | None:
-        """Replace ``existing`` by the row (``replace``), or why not; audited before it changes."""
-        if not self.replace:
+    def decide(existing: ApplicationRow, app: ApplicationRow) -> Verdict:
+        if not replace:
             hint = ""
             if existing.status in REPLACEABLE and not existing.needs_verification:
                 hint = "（訂正として取り込むには --replace を付けてください）"
-            return f"申請ID {app.id} は既に取り込まれています{hint}"
-        refusal = _not_replaceable(existing)
-        if refusal:
-            return refusal
-        if existing.procedure != app.procedure:
-            return f"申請ID {app.id} は手続 {existing.procedure} の申請です（手続は変えられません）"
-        changes = changed_items(existing.data, app.data, self.recipes[app.procedure])
-        if existing.atena_no != app.atena_no:
-            changes.insert(
-                0,
-                {
-                    "item": "atena_no",
-                    "label": "宛名番号",
-                    "before": existing.atena_no,
-                    "after": app.atena_no,
-                },
-            )
-        where = f"{self.path}:{number}行目"
-        assert self.audit_dir is not None  # import_file requires it with replace
-        try:  # written first, in this transaction: the audit line only for a real change
-            self._replace(s, existing, app, number)
-        except ForbiddenTransition as exc:
-            return str(exc)
-        record(
-            self.audit_dir,
-            self.by,
-            anchor=session_anchor(s),  # anchored in the transaction of the correction
-            event=AuditEvent(
-                step="import_replace",
-                outcome=app.status,
-                application=app.id,
-                detail=where,
-                extra={"by": self.by, "from": existing.status, "changes": changes},
-            ),
-        )
-        self.report.replaced.append(app.id)
-        return None
+            return Verdict("refuse", f"申請ID {app.id} は既に取り込まれています{hint}")
+        return Verdict("correct")
 
-    def _replace(
-        self, s: Session, existing: ApplicationRow, app: ApplicationRow, number: int
-    ) -> None:
-        """The correction, through the table of transitions, guarded on the status read."""
-        transition(
-            s,
-            app.id,
-            Status(app.status),
-            expected_from=[existing.status],
-            data=app.data,
-            atena_no=app.atena_no,
-            reason=app.reason or f"取り込みで訂正（{self.path.name}:{number}行目）",
-            attempts=0,
-            retry_at=None,
-            core_message=None,
-            receipt_no=None,
-            keyed_at=None,
-            keyed_by=None,
-            updated_at=utcnow(),
-        )
+    return decide
 
-    def save_refused(self) -> None:
-        """Record the refused rows, so they are not only on the clerk's screen."""
-        if not self.refused:
-            return
-        now = utcnow()
-        with self.db.session() as s:
-            s.add_all(
-                ImportRejectionRow(
-                    file=str(self.path),
-                    row=number,
-                    application_id=app_id,
-                    reason=reason,
-                    imported_at=now,
-                    by=self.by,
-                )
-                for number, app_id, reason in self.refused
-            )
+
+def _row(store: Store, number: int, raw: dict[str, Any]) -> None:
+    """One row of the file: mapped by the import's columns, then stored (or refused)."""
+    app_id: str | None = None
+    _protect(raw)
+    try:
+        rec = _record(raw)
+        app_id = None if is_blank(rec.get("id")) else printable_id(str(rec["id"]).strip())[:64]
+        app = _validate(rec, store.recipes)
+    except ValueError as exc:
+        store.refuse(number, app_id, str(exc))
+        return
+    store.take(number, app)
 
 
 def import_file(
@@ -475,21 +227,25 @@ def import_file(
     """
     if replace and audit_dir is None:
         raise ValueError("replace needs audit_dir: every correction is audited")
-    frame = _read(path)
-    if frame.empty:
+    table = read_table(path)
+    if not table.rows:
         raise ImportFileError(f"{path}: データ行がありません")
-    if "__json__" not in frame.columns:
-        missing = [c for c in REQUIRED if c not in frame.columns]
+    if table.kind != "json":
+        missing = [c for c in REQUIRED if c not in table.columns]
         if missing:
             raise ImportFileError(f"{path}: 必要な列がありません: {', '.join(missing)}")
-    run = _Import(
-        db, path, recipes, replace=replace, by=by or getpass.getuser(), audit_dir=audit_dir
+    store = Store(
+        db,
+        recipes,
+        place=str(path),
+        policy=import_policy(replace),
+        by=by or getpass.getuser(),
+        audit_dir=audit_dir,
     )
-    first_row = 1 if "__json__" in frame.columns else 2  # spreadsheet numbering, header = 1
-    for offset, row in enumerate(frame.to_dict(orient="records")):
-        run.row(first_row + offset, {str(k): v for k, v in row.items()})
-    run.save_refused()
-    return run.report
+    for number, raw in table.rows:
+        _row(store, number, {"__json__": raw} if table.kind == "json" else raw)
+    store.save_refused()
+    return store.report
 
 
 def list_rejections(db: Database, limit: int | None = None) -> list[Rejection]:
@@ -511,9 +267,33 @@ def count_rejections(db: Database) -> int:
         return int(s.scalar(select(func.count()).select_from(ImportRejectionRow)) or 0)
 
 
+def parse_received(raw: Any, what: str = "received_at") -> datetime:
+    """A received time as the queue keeps it: naive Japan time.
+
+    A naive value (``2026-11-20T09:00``, ``2026/11/20 09:00``, a naive ``datetime``) is
+    taken as Japan time as written; one with an offset is converted to Japan time. A date
+    alone is midnight. Raises ValueError naming ``what`` (the column).
+    """
+    if isinstance(raw, datetime):
+        moment = raw
+    elif hasattr(raw, "isoformat") and not isinstance(raw, str):  # a date
+        moment = datetime.fromisoformat(raw.isoformat())
+    else:
+        text = str(raw).strip()
+        try:
+            moment = datetime.fromisoformat(text.replace("/", "-"))
+        except ValueError:
+            raise ValueError(
+                f"{what} '{text}' は日時として読めません（例 2026-11-20T09:00）"
+            ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(JST)
+    return moment.replace(tzinfo=None)
+
+
 def _validate(rec: dict[str, Any], known: Mapping[str, Recipe]) -> ApplicationRow:
     for key in REQUIRED:
-        if _blank(rec.get(key)):
+        if is_blank(rec.get(key)):
             raise ValueError(f"{key} が空です")
     app_id, procedure, atena_no = (str(rec[k]).strip() for k in REQUIRED)
     if len(app_id) > 64:
@@ -530,14 +310,11 @@ def _validate(rec: dict[str, Any], known: Mapping[str, Recipe]) -> ApplicationRo
     if not atena_no.isascii() or not atena_no.isdigit():
         raise ValueError(f"宛名番号 '{atena_no}' は半角数字ではありません")
     received_raw = rec.get("received_at")
-    try:
-        received = (
-            datetime.now() if _blank(received_raw) else datetime.fromisoformat(str(received_raw))
-        )
-    except ValueError as exc:
-        raise ValueError(
-            f"received_at '{received_raw}' は日時として読めません（例 2026-11-20T09:00）"
-        ) from exc
+    received = (
+        datetime.now(JST).replace(tzinfo=None)
+        if is_blank(received_raw)
+        else parse_received(received_raw)
+    )
     status = str(rec.get("status") or Status.RESOLVED.value)
     if status not in (Status.RECEIVED.value, Status.IDENTIFIED.value, Status.RESOLVED.value):
         raise ValueError(f"status '{status}' は取り込めません（received / identified / resolved）")
@@ -547,7 +324,7 @@ def _validate(rec: dict[str, Any], known: Mapping[str, Recipe]) -> ApplicationRo
     return ApplicationRow(
         id=app_id,
         procedure=procedure,
-        received_at=received.replace(tzinfo=None),
+        received_at=received,
         status=status,
         atena_no=atena_no,
         data=data,

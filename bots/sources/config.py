@@ -40,6 +40,7 @@ Shape (every key documented on the models below)::
         path: /srv/shinsei/export       # files appear here; taken ones go to done/ or rejected/
         pattern: "*.csv"
         encoding: auto                  # or utf-8, cp932
+        settle_seconds: 5               # a file younger than this is left for the next sync
         columns: {id: 申請番号, procedure: 手続, atena_no: 宛名番号, received_at: 受付日時}
         procedures: {…}
         write_back:
@@ -50,6 +51,7 @@ Shape (every key documented on the models below)::
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -63,6 +65,8 @@ from bots.recipe.yamlpos import LocDict, read_located
 
 #: What an outcome row can carry, for ``write_back.set`` / ``write_back.columns``.
 OUTCOME_FIELDS = ("id", "status", "receipt_no", "outcome_at", "reason")
+#: What a ``query`` may start with (after comments and blanks): sources are read only.
+_READ_ONLY = re.compile(r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*(?:select|with)\b", re.I | re.S)
 #: renkei's statuses that are written back.
 WRITTEN_BACK = ("連携済", "要確認", "対象外")
 
@@ -175,6 +179,13 @@ class SqlSource(_Common):
             raise ValueError("url must not hold a password: use password_env or password_file")
         return value
 
+    @field_validator("query")
+    @classmethod
+    def _select_only(cls, value: str | None) -> str | None:
+        if value is not None and not _READ_ONLY.match(value):
+            raise ValueError("'query' must be a SELECT (or WITH … SELECT): sources are only read")
+        return value
+
     @model_validator(mode="after")
     def _one_of(self) -> SqlSource:
         if (self.table is None) == (self.query is None):
@@ -193,6 +204,9 @@ class FolderSource(_Common):
     path: Path
     pattern: str = "*"
     encoding: Literal["auto", "utf-8", "cp932"] = "auto"
+    # a file modified less than this many seconds ago may still be being written: it is
+    # left for the next sync (so is a file whose size changes while it is read)
+    settle_seconds: float = Field(default=5, ge=0)
     write_back: FileWriteBack | None = None
 
 
