@@ -33,6 +33,7 @@ from pathlib import Path
 
 from loguru import logger
 from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
 
 from bots.audit.anchors import DbAnchors
 from bots.audit.report import summary_dict, write_report
@@ -42,7 +43,7 @@ from bots.config import DesktopSettings, Settings
 from bots.contracts import Credentials, LicenceSlots, OutcomeKind, TrailFactory, WorkQueue
 from bots.drivers.registry import HostConfig, driver_hosts
 from bots.engine.runner import Engine, EngineSettings, new_run_id, runner_name
-from bots.errors import RecipeError
+from bots.errors import RecipeError, RenkeiError
 from bots.masking import protect_values
 from bots.queue.db import Database
 from bots.queue.schema import RunRow
@@ -317,7 +318,28 @@ def run_once(
         for system, reason in closed.items():
             result.paused.setdefault(system, reason)
         _record(db, result)
-        return result
+    _write_back(settings, db)  # the run locks are free again: delivery holds none
+    return result
+
+
+def _write_back(settings: Settings, db: Database) -> None:
+    """The run's outcomes (and any left pending) to the sources they came from
+    (:mod:`bots.sources.outbox`). Never fails the run: a source that is down, or a
+    sources.yaml that does not load, leaves the outcomes in the outbox for the next try."""
+    from bots.sources.outbox import deliver_outbox
+
+    try:
+        report = deliver_outbox(settings, db=db)
+    except (RenkeiError, SQLAlchemyError, OSError) as exc:  # the outcomes stay in the outbox
+        logger.warning(
+            "結果の書き戻しを行えませんでした（未送信のまま保留、renkei outbox）: {}", exc
+        )
+        return
+    if report.failed:
+        logger.warning(
+            "結果の書き戻し: {} 件は送れませんでした（保留、後で再送。renkei outbox で確認）",
+            report.failed,
+        )
 
 
 def _claimable(queue: SqlWorkQueue, online: dict[str, Recipe], limit: int | None) -> int:

@@ -86,6 +86,8 @@ APPLICATION_ACTIONS = {
     "review_undo": "手入力の連携済を取消",
     "review_reject": "対象外",
     "import_replace": "取り込みで訂正",
+    "data_purge": "申請データの消去（保存期間の経過）",
+    "writeback": "申請管理システムへ結果を書き戻し",  # bots/sources/outbox.py
 }
 #: What people did in the console (``review.jsonl`` too), naming no application: the staff
 #: actions' log shows them, the export (one row per application event) does not.
@@ -111,6 +113,8 @@ CONSOLE_ACTIONS = {
     "procedure_disable": "手続の停止",
     "procedure_enable": "手続の再開",
     "recipe_check": "レシピの確認",
+    "data_seal": "申請データの暗号化",
+    "data_rotate_key": "暗号鍵の入れ替え",
 }
 #: Every line of the staff actions' log, as staff say it.
 ACTION_LABELS = {**APPLICATION_ACTIONS, **CONSOLE_ACTIONS}

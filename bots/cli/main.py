@@ -59,6 +59,13 @@ class RenkeiGroup(click.Group):
             # click types it Final; it is only the text show() prints: print it masked
             exc.message = scrub_text(exc.message)  # type: ignore[misc]
             raise
+        except Exception as exc:
+            # SQLAlchemy wraps an error raised while a value is bound (StatementError):
+            # a data key that cannot seal (bots.queue.sealing) is renkei's own error
+            orig = getattr(exc, "orig", None)
+            if isinstance(orig, RenkeiError):
+                raise click.ClickException(str(orig)) from exc
+            raise
 
     context_class = HelpContext
 
@@ -100,8 +107,10 @@ def cli(ctx: click.Context, db: str | None, core_url: str | None, verbose: bool)
     各コマンドの説明は `renkei コマンド --help` で表示します。
     / Each command's help: `renkei COMMAND --help`.
     """
+    from bots.cli.data import private_files
     from bots.cli.output import log_format, mask_tracebacks, scrubbed_sink
 
+    private_files()  # what any command creates is the service account's only
     mask_tracebacks()
     logger.remove()
     logger.add(
@@ -580,8 +589,11 @@ def review_show(ctx: click.Context, app_id: str) -> None:
     click.echo(f"理由: {item.reason or '—'}")
     if item.core_message:
         click.echo(f"基幹システムのメッセージ: {item.core_message}")
-    click.echo("申請内容（個人番号・口座番号はマスク）:")
-    click.echo(json.dumps(detail.data, ensure_ascii=False, indent=2))
+    if item.purged_at is not None:
+        click.echo(f"申請内容: 保存期間の経過後に消去済み（{ja_time(item.purged_at)}）")
+    else:
+        click.echo("申請内容（個人番号・口座番号はマスク）:")
+        click.echo(json.dumps(detail.data, ensure_ascii=False, indent=2))
     click.echo("試行の履歴:")  # times in JST, as everywhere
     for h in detail.history:  # stored in UTC, shown in JST
         click.echo(
@@ -785,13 +797,18 @@ def _register_command_groups() -> None:
     import bots.cli.capture  # noqa: F401  (adds `selectors capture` to the group)
     from bots.cli.audit import audit
     from bots.cli.console import console
+    from bots.cli.data import data
+    from bots.cli.outbox import outbox
     from bots.cli.procedures import procedure, procedures
     from bots.cli.recipes import recipe, selectors
     from bots.cli.record import record_cmd
     from bots.cli.schedule import calendar, schedule, scheduler
+    from bots.cli.sources import sources, sync_cmd
 
     cli.add_command(audit)
     cli.add_command(console)
+    cli.add_command(data)
+    cli.add_command(outbox)
     cli.add_command(procedure)
     cli.add_command(procedures)
     cli.add_command(recipe)
@@ -800,6 +817,8 @@ def _register_command_groups() -> None:
     cli.add_command(schedule)
     cli.add_command(calendar)
     cli.add_command(scheduler)
+    cli.add_command(sources)
+    cli.add_command(sync_cmd)
     _help_everywhere(cli)
 
 

@@ -19,7 +19,9 @@ behind the applications that waited (claim order ``coalesce(retry_at, received_a
 engine's back-off in ``retry_at``); one that used up its attempts goes to 要確認 with the
 history of its attempts as the reason (:meth:`SqlWorkQueue.release`, and :meth:`reap` for
 one abandoned by a dead runner, which is never claimed again). Status changes go through
-the one table of :mod:`bots.queue.transitions`, its guard inside each UPDATE.
+the one table of :mod:`bots.queue.transitions`, its guard inside each UPDATE; an outcome
+of an application from a source (連携済, 要確認) adds its outbox row in the same transaction
+(:func:`~bots.queue.transitions.outbox_insert`, one statement, no read).
 
 An application that may already be keyed carries ``needs_verification`` (set with
 ``keying``, before 登録 is pressed, and kept until it is 連携済): the engine searches the core
@@ -65,7 +67,7 @@ from bots.contracts import (
 from bots.errors import LeaseLost
 from bots.queue.db import Database
 from bots.queue.schema import ApplicationRow, AttemptRow, RunLockRow
-from bots.queue.transitions import guarded_update
+from bots.queue.transitions import WRITTEN_BACK, guarded_update, outbox_insert
 
 #: Attempts (claims) an application gets before it goes to 要確認 with their history:
 #: every claim counts — a transient error, a screen stop, a runner that died holding it.
@@ -312,6 +314,8 @@ class SqlWorkQueue(WorkQueue):
                 )
             )
             if n == 1:
+                if to in WRITTEN_BACK:  # for the source it came from, if any
+                    conn.execute(outbox_insert(claim.application.id, now))
                 ended = {"outcome": outcome.kind.value, "reason": outcome.reason}
             else:  # the outcome was refused: the attempt says so, never "keyed"
                 lost = f"{outcome.kind.value} not written: the lease was lost"
@@ -356,7 +360,7 @@ class SqlWorkQueue(WorkQueue):
             n = 0
             for app_id, attempts in used_up:
                 reason = used_up_reason(attempts, _history(conn, app_id, None))
-                n += _rowcount(
+                moved = _rowcount(
                     conn.execute(
                         guarded_update(
                             Status.NEEDS_REVIEW,
@@ -370,6 +374,9 @@ class SqlWorkQueue(WorkQueue):
                         )
                     )
                 )
+                if moved:  # 要確認: for the source it came from, if any
+                    conn.execute(outbox_insert(app_id, now))
+                n += moved
             n += _rowcount(
                 conn.execute(
                     guarded_update(

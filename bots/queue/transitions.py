@@ -29,19 +29,39 @@ from               to                                                          w
 連携済              要確認 (review undo of a manual completion)                     review
 対象外              受付 / 申請者特定済 / 連携待ち / 要確認 (import --replace)            import
 =================  ==========================================================  ===========
+
+An application that came from a source (``applications.source``, :mod:`bots.sources`) and
+moves to 連携済, 要確認 or 対象外 gets an outbox row **in the same transaction** as the change
+(:func:`outbox_insert`: one ``INSERT … SELECT`` from the row just updated, so no extra read,
+and nothing for an application without a source): the outcome can then never be lost
+between the status change and the write-back (:mod:`bots.sources.outbox` delivers it).
+:func:`transition` and :func:`create` add it themselves; the queue's own statements
+(:mod:`bots.queue.sql`) call :func:`outbox_insert` after their guarded UPDATE.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Update, select, update
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Insert,
+    Integer,
+    Update,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
+from bots.clock import utcnow
 from bots.contracts import Status
 from bots.errors import RenkeiError
-from bots.queue.schema import ApplicationRow
+from bots.queue.schema import ApplicationRow, OutboxRow
 
 S = Status
 
@@ -62,6 +82,22 @@ ALLOWED: dict[Status, frozenset[Status]] = {
     S.KEYED: frozenset({S.NEEDS_REVIEW}),
     S.REJECTED: frozenset({S.RECEIVED, S.IDENTIFIED, S.RESOLVED, S.NEEDS_REVIEW}),
 }
+
+
+#: The statuses whose outcome is written back to the application's source.
+WRITTEN_BACK: frozenset[Status] = frozenset({S.KEYED, S.NEEDS_REVIEW, S.REJECTED})
+
+#: The outbox columns :func:`outbox_insert` fills, in its SELECT's order.
+_OUTBOX_COLUMNS = (
+    "application_id",
+    "source",
+    "status",
+    "receipt_no",
+    "reason",
+    "outcome_at",
+    "created_at",
+    "attempts",
+)
 
 
 class ForbiddenTransition(RenkeiError):
@@ -118,6 +154,27 @@ def guarded_update(
     )
 
 
+def outbox_insert(app_id: str, at: datetime) -> Insert:
+    """``INSERT INTO outbox … SELECT … FROM applications WHERE id = … AND source IS NOT NULL``.
+
+    Executed right after the status change, in its transaction: the row as just updated
+    gives the status, 受付番号 and reason (stored masked); ``at`` is the change's time.
+    An application without a source inserts nothing.
+    """
+    a = ApplicationRow
+    row = select(
+        a.id,
+        a.source,
+        a.status,
+        a.receipt_no,
+        a.reason,
+        literal(at, DateTime()),
+        literal(at, DateTime()),
+        literal(0, Integer()),
+    ).where(a.id == app_id, a.source.is_not(None))
+    return insert(OutboxRow).from_select(list(_OUTBOX_COLUMNS), row)
+
+
 def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -143,6 +200,9 @@ def transition(
     else:
         result = conn.execute(stmt)
     if _rowcount(result) == 1:
+        if to in WRITTEN_BACK:
+            at = values.get("updated_at")
+            conn.execute(outbox_insert(app_id, at if isinstance(at, datetime) else utcnow()))
         return
     current = conn.execute(
         select(ApplicationRow.status).where(ApplicationRow.id == app_id)
@@ -153,6 +213,22 @@ def transition(
 
 
 def create(session: Session, row: ApplicationRow) -> None:
-    """Add a new application, if the table allows its first status."""
-    check_transition(row.id, None, Status(row.status))
+    """Add a new application, if the table allows its first status; one taken from a
+    source straight into 要確認 (its data refused) gets its outbox row with it."""
+    status = Status(row.status)
+    check_transition(row.id, None, status)
     session.add(row)
+    if row.source is not None and status in WRITTEN_BACK:
+        at = row.updated_at or utcnow()
+        session.add(
+            OutboxRow(
+                application_id=row.id,
+                source=row.source,
+                status=status.value,
+                receipt_no=row.receipt_no,
+                reason=row.reason,
+                outcome_at=at,
+                created_at=at,
+                attempts=0,
+            )
+        )

@@ -36,8 +36,12 @@ from bots.queue.schema import ScheduleRow
 from bots.results import RunResult
 from bots.scheduling import store
 from bots.scheduling.calendar import JST, closed_reason_at
+from bots.sources.service import SourceTimer
 
 POLL = timedelta(seconds=2)
+#: How often the service delivers the outbox between runs (staff outcomes, and those a
+#: source that was down left pending; each run delivers its own at its end).
+OUTBOX_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,9 @@ class SchedulerService:
         self.name = f"{store.SERVICE_PREFIX}{runner_name()}"
         self.stopping = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="renkei-run")
+        self.sources = SourceTimer(settings)  # sources.yaml's every_minutes (bots/sources)
+        self._delivering = threading.Event()  # one outbox delivery at a time
+        self._next_delivery = datetime.now(UTC)
 
     def serve(self) -> None:
         """Run until SIGTERM/SIGINT (or :meth:`stop`); runs in progress are let finish."""
@@ -125,7 +132,51 @@ class SchedulerService:
                 continue
             if upcoming is not None and upcoming < wake:
                 wake = upcoming
+        self._consider_outbox(now)
+        due, next_sync = self.sources.due(now)
+        for name in due:
+            self._pool.submit(self._sync, name).add_done_callback(_log_if_failed)
+        if next_sync is not None and next_sync < wake:
+            wake = next_sync
         return max(0.0, (wake - datetime.now(UTC)).total_seconds())
+
+    def _consider_outbox(self, now: datetime) -> None:
+        """Every OUTBOX_EVERY, one delivery of the outbox in a worker (never two at once)."""
+        if now < self._next_delivery or self._delivering.is_set():
+            return
+        self._next_delivery = now + OUTBOX_EVERY
+        self._delivering.set()
+        self._pool.submit(self._deliver_outbox).add_done_callback(_log_if_failed)
+
+    def _deliver_outbox(self) -> None:
+        """Outcomes to their sources (:mod:`bots.sources.outbox`); a source that is down
+        keeps them pending with their error, the next delivery tries again."""
+        from bots.sources.outbox import deliver_outbox
+
+        try:
+            report = deliver_outbox(self.settings, db=self.db)
+            if report.delivered or report.failed:
+                logger.info("書き戻し: {} 件送信、{} 件保留", report.delivered, report.failed)
+        finally:
+            self._delivering.clear()
+
+    def _sync(self, name: str) -> None:
+        """One source's timed sync, in a worker (its own lock keeps two services apart)."""
+        from bots.sources.service import sync_sources
+
+        for report in sync_sources(self.settings, name, by=self.name, db=self.db):
+            if report.error:
+                logger.warning("ソース {} を同期できません: {}", name, report.error)
+                continue
+            logger.info(
+                "ソース {} を同期しました: 取り込み {} 件（要確認 {} 件）、訂正 {} 件、"
+                "受け付けなかった行 {} 行",
+                name,
+                len(report.taken),
+                report.needs_review,
+                len(report.corrections),
+                report.refused,
+            )
 
     def _consider(self, row: ScheduleRow, now: datetime) -> None:
         """Claim this schedule's run-now request and its due slot, if any; submit them."""
