@@ -180,6 +180,7 @@ LONG_MODULES = (
     "test_fault_matrix.py",
     "test_proofs.py",
     "test_e2e_desktop.py",
+    "test_driver_contract.py",
     "test_scheduler_service.py",
     "test_e2e_procedures.py",
     "test_masking_scan.py",
@@ -187,6 +188,7 @@ LONG_MODULES = (
     "test_e2e_slice.py",
     "test_schema_corpus.py",
     "test_review.py",
+    "test_data_at_rest.py",
     "test_bench.py",
 )
 
