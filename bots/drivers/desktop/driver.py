@@ -62,6 +62,10 @@ SETTLE_INTERVAL = 0.05
 NAVIGATION_ROUNDS = 8
 
 
+#: How long a chosen code may take to show in its field before it counts as missing.
+SELECT_SHOWN_S = 3.0
+
+
 def _same_text(a: str, b: str) -> bool:
     """Equal up to width (NFKC: ？ and ?) and spacing: what OCR cannot tell apart."""
     norm = lambda t: "".join(unicodedata.normalize("NFKC", t).split())  # noqa: E731
@@ -420,8 +424,14 @@ class DesktopDriver(Driver):
         self.hands.press("home")
         self.hands.press("tab")
         self._settled(seen.region)
-        # a code the list does not have highlights nothing: Enter keeps the old choice
-        if not _same_text(self.read_text(element), option):
+
+        # a code the list does not have highlights nothing: Enter keeps the old choice.
+        # Read until it shows the code (a field read while the client still repaints it
+        # reads as the old text): only a choice that never shows is missing.
+        def shows() -> bool | None:
+            return True if _same_text(self.read_text(element), option) else None
+
+        if poll(shows, SELECT_SHOWN_S) is None:
             raise ScreenChanged(element.screen, element.name, f"値「{option}」の選択肢がありません")
 
     def _wait_pixels(self, region: Region, base: np.ndarray, *, changed: bool, name: str) -> None:
